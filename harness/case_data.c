@@ -1,0 +1,93 @@
+/* Case data: allocation, generation and the bridge to the reference. */
+#include "case_data.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../reference/reference.h"
+#include "generate.h"
+
+static void *alloc_array(size_t count, size_t element, attn_error *err) {
+    size_t bytes;
+    if (attn_size_mul(count ? count : 1, element, &bytes)) {
+        attn_fail_input(err, "array of %zu elements overflows size_t", count);
+        return NULL;
+    }
+    void *p = malloc(bytes);
+    if (!p)
+        attn_fail_internal(err, "out of memory allocating %zu bytes", bytes);
+    return p;
+}
+
+int attn_case_data_alloc(const attn_case *c, attn_case_data *data, attn_error *err) {
+    memset(data, 0, sizeof *data);
+    data->c = *c;
+    if (attn_case_sizes_of(c, &data->sizes, err))
+        return -1;
+    const attn_case_sizes *s = &data->sizes;
+    if (!(data->q = alloc_array(s->q, sizeof(float), err)) ||
+        !(data->k = alloc_array(s->k, sizeof(float), err)) ||
+        !(data->v = alloc_array(s->v, sizeof(float), err)) ||
+        !(data->o = alloc_array(s->o, sizeof(double), err)) ||
+        !(data->o_tol = alloc_array(s->o, sizeof(double), err)) ||
+        !(data->lse = alloc_array(s->lse, sizeof(double), err)) ||
+        !(data->lse_tol = alloc_array(s->lse, sizeof(double), err))) {
+        attn_case_data_free(data);
+        return -1;
+    }
+    return 0;
+}
+
+int attn_case_data_run_reference(attn_case_data *data, attn_error *err) {
+    const attn_problem *p = &data->c.problem;
+    attn_ref_params params = {
+        .batch = p->batch,
+        .heads_q = p->heads_q,
+        .heads_kv = p->heads_kv,
+        .seq_q = p->seq_q,
+        .seq_kv = p->seq_kv,
+        .head_dim = p->head_dim,
+        .head_dim_v = p->head_dim_v,
+        .window_left = p->window_left,
+        .window_right = p->window_right,
+        .scale = p->scale,
+    };
+    if (attn_reference_forward(&params, data->q, data->k, data->v, data->o, data->o_tol, data->lse,
+                               data->lse_tol))
+        return attn_fail_internal(err, "out of memory in the reference");
+    return 0;
+}
+
+int attn_case_data_compute(const attn_case *c, attn_case_data *data, attn_error *err) {
+    if (attn_case_data_alloc(c, data, err))
+        return -1;
+    attn_generate_inputs(c, data->q, data->k, data->v);
+    if (attn_check_inputs_finite("Q", data->q, data->sizes.q, err) ||
+        attn_check_inputs_finite("K", data->k, data->sizes.k, err) ||
+        attn_check_inputs_finite("V", data->v, data->sizes.v, err) ||
+        attn_case_data_run_reference(data, err)) {
+        attn_case_data_free(data);
+        return -1;
+    }
+    return 0;
+}
+
+int attn_check_inputs_finite(const char *what, const float *x, size_t count, attn_error *err) {
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(x[i]))
+            return attn_fail_input(err, "%s holds %s at flat index %zu: inputs must be finite",
+                                   what, isnan(x[i]) ? "NaN" : "Inf", i);
+    return 0;
+}
+
+void attn_case_data_free(attn_case_data *data) {
+    free(data->q);
+    free(data->k);
+    free(data->v);
+    free(data->o);
+    free(data->o_tol);
+    free(data->lse);
+    free(data->lse_tol);
+    memset(data, 0, sizeof *data);
+}

@@ -1,0 +1,26 @@
+/* A case's inputs and expected results (reference outputs and their tolerances), either
+ * computed now or loaded from a golden directory. */
+#ifndef ATTN_CASE_DATA_H
+#define ATTN_CASE_DATA_H
+
+#include "problem.h"
+
+typedef struct attn_case_data {
+    attn_case c;
+    attn_case_sizes sizes;
+    float *q, *k, *v;      /* inputs */
+    double *o, *o_tol;     /* reference output and per-element tolerance */
+    double *lse, *lse_tol; /* reference LSE (-inf for rows with no key) and tolerance */
+} attn_case_data;
+
+/* Allocates every buffer for the case (contents undefined). */
+int attn_case_data_alloc(const attn_case *c, attn_case_data *data, attn_error *err);
+/* Generates the inputs from the seed and runs the reference on them. */
+int attn_case_data_compute(const attn_case *c, attn_case_data *data, attn_error *err);
+/* Runs the reference on the inputs already in data. */
+int attn_case_data_run_reference(attn_case_data *data, attn_error *err);
+/* Scans inputs for NaN or Inf; names the tensor and index of the first one found. */
+int attn_check_inputs_finite(const char *what, const float *x, size_t count, attn_error *err);
+void attn_case_data_free(attn_case_data *data);
+
+#endif

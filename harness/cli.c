@@ -1,0 +1,110 @@
+/* Option matching and implementation selection shared by the subcommands. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../impls/registry.h"
+
+int attn_cli_value(int argc, char **argv, int *i, const char *name, const char **value,
+                   attn_error *err) {
+    const char *arg = argv[*i];
+    size_t length = strlen(name);
+    if (strncmp(arg, name, length) != 0)
+        return 0;
+    if (arg[length] == '=') {
+        *value = arg + length + 1;
+        return 1;
+    }
+    if (arg[length] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return attn_fail_input(err, "%s needs a value", name);
+    *value = argv[++*i];
+    return 1;
+}
+
+bool attn_cli_flag(const char *arg, const char *name) {
+    return strcmp(arg, name) == 0;
+}
+
+int attn_cli_positive(const char *option, const char *text, int *out, attn_error *err) {
+    char *end = NULL;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || errno == ERANGE || value < 1 || value > INT_MAX)
+        return attn_fail_input(err, "%s %s: expected a positive integer", option, text);
+    *out = (int)value;
+    return 0;
+}
+
+static void list_names(char *out, size_t size) {
+    size_t count = 0;
+    const attn_impl *const *all = attn_registry(&count);
+    out[0] = '\0';
+    for (size_t n = 0; n < count; n++)
+        snprintf(out + strlen(out), size - strlen(out), "%s%s", n ? ", " : "", all[n]->name);
+}
+
+int attn_cli_select_impls(const char *list, const attn_impl ***impls, size_t *count,
+                          attn_error *err) {
+    size_t available = 0;
+    const attn_impl *const *all = attn_registry(&available);
+    const attn_impl **chosen = malloc((available + 1) * sizeof *chosen);
+    if (!chosen)
+        return attn_fail_internal(err, "out of memory");
+    size_t n = 0;
+    if (!list || strcmp(list, "all") == 0) {
+        for (size_t a = 0; a < available; a++)
+            chosen[n++] = all[a];
+    } else {
+        const char *cursor = list;
+        while (*cursor) {
+            size_t length = strcspn(cursor, ",");
+            const attn_impl *found = NULL;
+            for (size_t a = 0; a < available; a++)
+                if (strlen(all[a]->name) == length && strncmp(all[a]->name, cursor, length) == 0)
+                    found = all[a];
+            if (!found) {
+                char names[1024];
+                list_names(names, sizeof names);
+                free(chosen);
+                return attn_fail_input(err, "--impl: unknown implementation '%.*s' (have: %s)",
+                                       (int)length, cursor, names);
+            }
+            bool repeated = false;
+            for (size_t c = 0; c < n; c++)
+                repeated |= chosen[c] == found;
+            if (!repeated) {
+                if (n == available) /* cannot happen: names are unique */
+                    break;
+                chosen[n++] = found;
+            }
+            cursor += length;
+            if (*cursor == ',')
+                cursor++;
+        }
+        if (n == 0) {
+            free(chosen);
+            return attn_fail_input(err, "--impl: empty list");
+        }
+    }
+    *impls = chosen;
+    *count = n;
+    return 0;
+}
+
+int attn_cli_cpu_count(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int attn_cli_report(const attn_error *err) {
+    fprintf(stderr, "attnbench: %s\n", err->message);
+    return err->kind ? err->kind : ATTN_EXIT_INTERNAL;
+}

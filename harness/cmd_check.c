@@ -1,0 +1,282 @@
+/* attnbench check: judge implementations on a suite against the reference. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "cli.h"
+#include "csv.h"
+#include "golden.h"
+#include "suite.h"
+
+static const char check_help[] =
+    "usage: attnbench check [--impl A,B] [--suite NAME|FILE | --case 'CASE'] [--seed N,M]\n"
+    "                       [--golden DIR | --no-golden] [--threads N] [--csv FILE] [--quiet]\n"
+    "\n"
+    "Runs each implementation on each case of a suite and judges every output element\n"
+    "against the float64 reference within its error bound (reference/TOLERANCE.md).\n"
+    "\n"
+    "  --impl A,B        implementations to check (default: all; see `attnbench list`)\n"
+    "  --suite NAME|FILE suite name in the suites folder, or a suite file\n"
+    "                    (default: conformance)\n"
+    "  --case 'CASE'     one case in canonical form, e.g. 'b=1 hq=2 hkv=1 nq=17 nkv=33 d=64\n"
+    "                    dv=64 window=-1:0 scale=default seed=1 dist=uniform'\n"
+    "  --seed N,M        replace every case's seed by each of these (reference computed now)\n"
+    "  --golden DIR      golden set to compare with (default: the suite's committed set,\n"
+    "                    suites/golden/NAME, when it exists; otherwise the reference runs now)\n"
+    "  --no-golden       compute the reference now even when a golden set exists\n"
+    "  --threads N       threads each implementation may use (default: all cores)\n"
+    "  --csv FILE        also write one CSV row per (implementation, case)\n"
+    "  --quiet           print only cases that did not pass, and the summary\n"
+    "\n"
+    "Statuses: PASSED; FAILED (wrong result, out-of-bounds write, unwritten element);\n"
+    "SKIPPED (the implementation declares it does not support the case; never a pass);\n"
+    "ERROR (the implementation could not run). Exit status: 0 all ran cases passed,\n"
+    "1 a case FAILED or hit an ERROR, 2 bad usage or input, 3 internal error.\n";
+
+typedef struct check_options {
+    const char *impls, *suite, *case_text, *seeds, *golden, *csv;
+    bool no_golden, quiet;
+    int threads;
+} check_options;
+
+typedef struct impl_tally {
+    size_t counts[ATTN_STATUS_COUNT];
+    double worst_passing_ratio;
+    double largest_failing_ratio;
+} impl_tally;
+
+static int parse_options(int argc, char **argv, check_options *o, attn_error *err) {
+    o->threads = attn_cli_cpu_count();
+    for (int i = 1; i < argc; i++) {
+        const char *value = NULL;
+        int m;
+        if (attn_cli_flag(argv[i], "--help") || attn_cli_flag(argv[i], "-h")) {
+            fputs(check_help, stdout);
+            exit(ATTN_EXIT_OK);
+        } else if (attn_cli_flag(argv[i], "--no-golden"))
+            o->no_golden = true;
+        else if (attn_cli_flag(argv[i], "--quiet"))
+            o->quiet = true;
+        else if ((m = attn_cli_value(argc, argv, &i, "--impl", &o->impls, err)) != 0 ||
+                 (m = attn_cli_value(argc, argv, &i, "--suite", &o->suite, err)) != 0 ||
+                 (m = attn_cli_value(argc, argv, &i, "--case", &o->case_text, err)) != 0 ||
+                 (m = attn_cli_value(argc, argv, &i, "--seed", &o->seeds, err)) != 0 ||
+                 (m = attn_cli_value(argc, argv, &i, "--golden", &o->golden, err)) != 0 ||
+                 (m = attn_cli_value(argc, argv, &i, "--csv", &o->csv, err)) != 0) {
+            if (m < 0)
+                return -1;
+        } else if ((m = attn_cli_value(argc, argv, &i, "--threads", &value, err)) != 0) {
+            if (m < 0 || attn_cli_positive("--threads", value, &o->threads, err))
+                return -1;
+        } else
+            return attn_fail_input(err, "check: unknown option '%s' (see attnbench check --help)",
+                                   argv[i]);
+    }
+    if (o->suite && o->case_text)
+        return attn_fail_input(err, "check: give --suite or --case, not both");
+    if (o->golden && (o->no_golden || o->seeds || o->case_text))
+        return attn_fail_input(err, "check: --golden cannot go with --no-golden, --seed or --case");
+    return 0;
+}
+
+/* Builds the case list: one case, or a suite, times the seeds when --seed is given. */
+static int load_cases(const check_options *o, attn_suite *suite, attn_error *err) {
+    if (o->case_text) {
+        memset(suite, 0, sizeof *suite);
+        suite->cases = malloc(sizeof *suite->cases);
+        if (!suite->cases)
+            return attn_fail_internal(err, "out of memory");
+        suite->count = 1;
+        if (attn_case_parse(o->case_text, &suite->cases[0], err))
+            return -1;
+    } else {
+        char path[4096];
+        if (attn_suite_resolve(o->suite ? o->suite : "conformance", path, sizeof path, err) ||
+            attn_suite_load(path, suite, err))
+            return -1;
+    }
+    if (!o->seeds)
+        return 0;
+    attn_suite seeded = *suite;
+    size_t seeds = 1;
+    for (const char *c = o->seeds; *c; c++)
+        seeds += *c == ',';
+    seeded.cases = malloc(suite->count * seeds * sizeof *seeded.cases);
+    if (!seeded.cases)
+        return attn_fail_internal(err, "out of memory");
+    seeded.count = 0;
+    const char *cursor = o->seeds;
+    for (size_t s = 0; s < seeds; s++) {
+        char value[64];
+        size_t length = strcspn(cursor, ",");
+        snprintf(value, sizeof value, "%.*s", (int)length, cursor);
+        cursor += length + (cursor[length] == ',');
+        for (size_t n = 0; n < suite->count; n++) {
+            attn_case c = suite->cases[n];
+            if (attn_case_set(&c, "seed", value, err)) {
+                free(seeded.cases);
+                attn_error_prefix(err, "--seed");
+                return -1;
+            }
+            seeded.cases[seeded.count++] = c;
+        }
+    }
+    free(suite->cases);
+    *suite = seeded;
+    return 0;
+}
+
+/* The golden folder to use, or "" to compute the reference now. */
+static int choose_golden(const check_options *o, char *dir, size_t size, attn_error *err) {
+    dir[0] = '\0';
+    if (o->golden) {
+        if (!attn_golden_exists(o->golden))
+            return attn_fail_input(err, "--golden %s: no golden set there (case-0001 missing)",
+                                   o->golden);
+        snprintf(dir, size, "%s", o->golden);
+        return 0;
+    }
+    if (o->no_golden || o->seeds || o->case_text)
+        return 0;
+    const char *name = o->suite ? o->suite : "conformance";
+    if (strchr(name, '/') || strstr(name, ".suite"))
+        return 0; /* a suite file of the user's: no committed golden set */
+    snprintf(dir, size, "%s/golden/%s", attn_suites_dir(), name);
+    if (!attn_golden_exists(dir))
+        dir[0] = '\0';
+    return 0;
+}
+
+static void format_number(double x, char *out, size_t size) {
+    snprintf(out, size, "%.9g", x);
+}
+
+static void print_result(const attn_impl *impl, const attn_case *c, const attn_check_result *r,
+                         const check_options *o) {
+    char text[ATTN_CASE_STRING_MAX];
+    attn_case_format(c, text);
+    if (o->quiet && r->status == ATTN_STATUS_PASSED)
+        return;
+    if (r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_FAILED)
+        printf("%-7s %-10s err/tol %-9.3g %s\n", attn_status_name(r->status), impl->name,
+               r->compare.err_ratio, text);
+    else
+        printf("%-7s %-10s %-17s %s\n", attn_status_name(r->status), impl->name, "", text);
+    if (r->status != ATTN_STATUS_PASSED)
+        printf("        %s\n", r->reason);
+    if (r->status == ATTN_STATUS_FAILED || r->status == ATTN_STATUS_ERROR)
+        printf("        rerun: attnbench check --impl %s --threads %d --case '%s'\n", impl->name,
+               o->threads, text);
+}
+
+static int write_csv_row(attn_csv *csv, const attn_impl *impl, const attn_case *c,
+                         const attn_check_result *r, attn_error *err) {
+    char text[ATTN_CASE_STRING_MAX], max_abs[32] = "", ratio[32] = "", l2[32] = "", worst[96] = "";
+    attn_case_format(c, text);
+    if (r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_FAILED) {
+        format_number(r->compare.max_abs_err, max_abs, sizeof max_abs);
+        format_number(r->compare.err_ratio, ratio, sizeof ratio);
+        format_number(r->compare.rel_l2, l2, sizeof l2);
+        attn_format_position(&c->problem, r->compare.worst_is_lse, r->compare.worst_index, worst,
+                             sizeof worst);
+    }
+    const char *fields[] = {impl->name,
+                            text,
+                            attn_status_name(r->status),
+                            max_abs,
+                            ratio,
+                            l2,
+                            worst,
+                            r->status == ATTN_STATUS_PASSED ? "" : r->reason};
+    return attn_csv_append(csv, fields, err);
+}
+
+static void tally(impl_tally *t, const attn_check_result *r) {
+    t->counts[r->status]++;
+    if (r->status == ATTN_STATUS_PASSED && r->compare.err_ratio > t->worst_passing_ratio)
+        t->worst_passing_ratio = r->compare.err_ratio;
+    if (r->status == ATTN_STATUS_FAILED && r->compare.err_ratio > t->largest_failing_ratio)
+        t->largest_failing_ratio = r->compare.err_ratio;
+}
+
+int attn_cmd_check(int argc, char **argv) {
+    attn_error err = {0};
+    check_options o = {0};
+    attn_suite suite = {0};
+    const attn_impl **impls = NULL;
+    size_t impl_count = 0;
+    char golden[4096];
+    attn_csv csv = {0};
+    impl_tally *tallies = NULL;
+    int status = ATTN_EXIT_OK;
+    if (parse_options(argc, argv, &o, &err) ||
+        attn_cli_select_impls(o.impls, &impls, &impl_count, &err) || load_cases(&o, &suite, &err) ||
+        choose_golden(&o, golden, sizeof golden, &err)) {
+        status = attn_cli_report(&err);
+        goto done;
+    }
+    static const char *const header[] = {"impl",      "case",   "status", "max_abs_err",
+                                         "err_ratio", "rel_l2", "worst",  "reason"};
+    if (o.csv && attn_csv_open(&csv, o.csv, header, sizeof header / sizeof header[0], &err)) {
+        status = attn_cli_report(&err);
+        goto done;
+    }
+    tallies = calloc(impl_count, sizeof *tallies);
+    if (!tallies) {
+        attn_fail_internal(&err, "out of memory");
+        status = attn_cli_report(&err);
+        goto done;
+    }
+    printf("checking %zu implementation(s) on %zu case(s) from %s, %d thread(s); reference: %s\n",
+           impl_count, suite.count, o.case_text ? "--case" : suite.path, o.threads,
+           golden[0] ? golden : "computed now");
+    for (size_t n = 0; n < suite.count; n++) {
+        attn_case_data data;
+        int rc = golden[0] ? attn_golden_load(golden, n, &suite.cases[n], &data, &err)
+                           : attn_case_data_compute(&suite.cases[n], &data, &err);
+        if (rc) {
+            status = attn_cli_report(&err);
+            goto done;
+        }
+        for (size_t m = 0; m < impl_count; m++) {
+            attn_check_result result;
+            attn_check_case(impls[m], &data, o.threads, &result);
+            print_result(impls[m], &data.c, &result, &o);
+            tally(&tallies[m], &result);
+            if (o.csv && write_csv_row(&csv, impls[m], &data.c, &result, &err)) {
+                attn_case_data_free(&data);
+                status = attn_cli_report(&err);
+                goto done;
+            }
+        }
+        attn_case_data_free(&data);
+    }
+    size_t totals[ATTN_STATUS_COUNT] = {0};
+    printf("\n%-10s %7s %7s %7s %7s  %s\n", "impl", "passed", "failed", "skipped", "errors",
+           "worst err/tol of a pass | largest err/tol of a failure");
+    for (size_t m = 0; m < impl_count; m++) {
+        const impl_tally *t = &tallies[m];
+        printf("%-10s %7zu %7zu %7zu %7zu  %.3g | %.3g\n", impls[m]->name,
+               t->counts[ATTN_STATUS_PASSED], t->counts[ATTN_STATUS_FAILED],
+               t->counts[ATTN_STATUS_SKIPPED], t->counts[ATTN_STATUS_ERROR], t->worst_passing_ratio,
+               t->largest_failing_ratio);
+        for (int s = 0; s < ATTN_STATUS_COUNT; s++)
+            totals[s] += t->counts[s];
+    }
+    printf("check: %zu passed, %zu failed, %zu skipped\n", totals[ATTN_STATUS_PASSED],
+           totals[ATTN_STATUS_FAILED] + totals[ATTN_STATUS_ERROR], totals[ATTN_STATUS_SKIPPED]);
+    if (totals[ATTN_STATUS_FAILED] + totals[ATTN_STATUS_ERROR] > 0)
+        status = ATTN_EXIT_CHECK_FAILED;
+    if (o.csv)
+        printf("per-case results written to %s\n", o.csv);
+done:
+    attn_csv_close(&csv);
+    free(tallies);
+    free(impls);
+    attn_suite_free(&suite);
+    return status;
+}

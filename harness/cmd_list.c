@@ -1,0 +1,84 @@
+/* attnbench list: implementations, capabilities, suites, distributions. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../impls/registry.h"
+#include "check.h"
+#include "cli.h"
+#include "suite.h"
+
+static void print_caps(uint32_t caps) {
+    static const struct {
+        uint32_t cap;
+        const char *name;
+    } names[] = {{ATTN_CAP_GLOBAL, "global"}, {ATTN_CAP_CAUSAL, "causal"},
+                 {ATTN_CAP_WINDOW, "window"}, {ATTN_CAP_GQA, "gqa"},
+                 {ATTN_CAP_CROSS, "cross"},   {ATTN_CAP_DV_DIFFERS, "dv!=d"},
+                 {ATTN_CAP_LSE, "lse"},       {ATTN_CAP_CUSTOM_SCALE, "scale"}};
+    const char *separator = "";
+    for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
+        if (caps & names[n].cap) {
+            printf("%s%s", separator, names[n].name);
+            separator = ",";
+        }
+}
+
+int attn_cmd_list(int argc, char **argv) {
+    bool names_only = false;
+    for (int i = 1; i < argc; i++) {
+        if (attn_cli_flag(argv[i], "--help") || attn_cli_flag(argv[i], "-h")) {
+            puts("usage: attnbench list [--names]\n\nLists the built-in implementations with "
+                 "their capabilities,\nthe suites in the suites folder and the input "
+                 "distributions.\n\n  --names   print only the implementation names, one a line");
+            return ATTN_EXIT_OK;
+        }
+        if (attn_cli_flag(argv[i], "--names")) {
+            names_only = true;
+            continue;
+        }
+        attn_error err;
+        attn_fail_input(&err, "list: unknown option '%s'", argv[i]);
+        return attn_cli_report(&err);
+    }
+    size_t count = 0;
+    const attn_impl *const *impls = attn_registry(&count);
+    if (names_only) {
+        for (size_t n = 0; n < count; n++)
+            puts(impls[n]->name);
+        return ATTN_EXIT_OK;
+    }
+    puts("implementations:");
+    for (size_t n = 0; n < count; n++) {
+        printf("  %-10s %s\n  %-10s supports: ", impls[n]->name, impls[n]->summary, "");
+        print_caps(impls[n]->caps);
+        putchar('\n');
+    }
+    const char *dir = attn_suites_dir();
+    printf("\nsuites (in %s):\n", dir);
+    DIR *folder = opendir(dir);
+    if (folder) {
+        struct dirent *entry;
+        while ((entry = readdir(folder)) != NULL) {
+            size_t length = strlen(entry->d_name);
+            if (length < 7 || strcmp(entry->d_name + length - 6, ".suite") != 0)
+                continue;
+            char path[4096];
+            attn_suite suite;
+            attn_error err;
+            snprintf(path, sizeof path, "%s/%s", dir, entry->d_name);
+            if (attn_suite_load(path, &suite, &err) == 0) {
+                printf("  %-20.*s %zu cases\n", (int)length - 6, entry->d_name, suite.count);
+                attn_suite_free(&suite);
+            } else
+                printf("  %-20.*s (does not parse: %s)\n", (int)length - 6, entry->d_name,
+                       err.message);
+        }
+        closedir(folder);
+    } else
+        printf("  (cannot open %s; set ATTNBENCH_SUITES_DIR)\n", dir);
+    puts("\ninput distributions (dist=): uniform, offset, ties, dominant (harness/generate.h)");
+    return ATTN_EXIT_OK;
+}

@@ -1,0 +1,115 @@
+/* Comparison against the reference: per-element tolerance, exact zeros for rows with no
+ * visible key, and the error statistics. */
+#include "compare.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+void attn_format_position(const attn_problem *p, bool is_lse, size_t index, char *out,
+                          size_t size) {
+    size_t dv = is_lse ? 1 : (size_t)p->head_dim_v;
+    size_t c = index % dv, row = index / dv;
+    size_t i = row % (size_t)p->seq_q, bh = row / (size_t)p->seq_q;
+    size_t h = bh % (size_t)p->heads_q, b = bh / (size_t)p->heads_q;
+    if (is_lse)
+        snprintf(out, size, "LSE[%zu][%zu][%zu]", b, h, i);
+    else
+        snprintf(out, size, "O[%zu][%zu][%zu][%zu]", b, h, i, c);
+}
+
+static unsigned bits_of(float x) {
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    return bits;
+}
+
+typedef struct element_check {
+    const attn_problem *problem;
+    attn_compare_result *result;
+    unsigned unwritten_bits;
+} element_check;
+
+static void record_failure(element_check *check, bool is_lse, size_t index, const char *what,
+                           double got, double want, double tol) {
+    attn_compare_result *r = check->result;
+    r->passed = false;
+    r->failed_count++;
+    if (r->detail[0])
+        return;
+    char position[96];
+    attn_format_position(check->problem, is_lse, index, position, sizeof position);
+    snprintf(r->detail, sizeof r->detail, "%s %s: got %.9g, reference %.17g, tolerance %.3g",
+             position, what, got, want, tol);
+}
+
+/* Returns the element's error ratio, recording failures. */
+static double check_element(element_check *check, bool is_lse, size_t index, float got_f,
+                            double want, double tol) {
+    double got = got_f;
+    if (bits_of(got_f) == check->unwritten_bits) {
+        record_failure(check, is_lse, index, "was never written", got, want, tol);
+        return INFINITY;
+    }
+    if (isinf(want)) { /* LSE of a row with no visible key */
+        if (!(isinf(got) && got < 0)) {
+            record_failure(check, is_lse, index, "must be -inf (row sees no key)", got, want, 0);
+            return INFINITY;
+        }
+        return 0.0;
+    }
+    if (!isfinite(got)) {
+        record_failure(check, is_lse, index, "is not finite", got, want, tol);
+        return INFINITY;
+    }
+    double error = fabs(got - want);
+    double ratio = error == 0.0 ? 0.0 : tol > 0.0 ? error / tol : INFINITY;
+    if (ratio > 1.0)
+        record_failure(check, is_lse, index,
+                       tol > 0.0 ? "outside tolerance"
+                                 : "must equal the reference exactly (tolerance 0)",
+                       got, want, tol);
+    return ratio;
+}
+
+void attn_compare(const attn_case_data *data, const float *o, const float *lse,
+                  unsigned unwritten_bits, attn_compare_result *result) {
+    memset(result, 0, sizeof *result);
+    result->passed = true;
+    element_check check = {&data->c.problem, result, unwritten_bits};
+    const size_t dv = (size_t)data->c.problem.head_dim_v;
+    double diff_squares = 0.0, ref_squares = 0.0;
+    for (size_t row = 0; row < data->sizes.rows; row++) {
+        for (size_t c = 0; c < dv; c++) {
+            size_t index = row * dv + c;
+            double ratio =
+                check_element(&check, false, index, o[index], data->o[index], data->o_tol[index]);
+            double error = fabs((double)o[index] - data->o[index]);
+            if (isfinite(error)) {
+                diff_squares += error * error;
+                if (error > result->max_abs_err)
+                    result->max_abs_err = error;
+            } else {
+                result->max_abs_err = INFINITY;
+                diff_squares = INFINITY;
+            }
+            ref_squares += data->o[index] * data->o[index];
+            if (ratio > result->err_ratio) {
+                result->err_ratio = ratio;
+                result->worst_index = index;
+                result->worst_is_lse = false;
+            }
+        }
+        if (lse) {
+            double ratio =
+                check_element(&check, true, row, lse[row], data->lse[row], data->lse_tol[row]);
+            if (ratio > result->err_ratio) {
+                result->err_ratio = ratio;
+                result->worst_index = row;
+                result->worst_is_lse = true;
+            }
+        }
+    }
+    result->rel_l2 = ref_squares > 0.0 ? sqrt(diff_squares / ref_squares) : sqrt(diff_squares);
+}

@@ -1,0 +1,31 @@
+/* Element-wise comparison of a float32 result with the reference under the per-element
+ * tolerance, and the statistics reported for it. */
+#ifndef ATTN_COMPARE_H
+#define ATTN_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "case_data.h"
+
+typedef struct attn_compare_result {
+    bool passed;
+    double max_abs_err;  /* over O */
+    double err_ratio;    /* max |o - ref| / tol over O and LSE (inf when tol is 0) */
+    double rel_l2;       /* ||o - ref||_2 / ||ref||_2 over O (||o||_2 when ref is all zero) */
+    size_t worst_index;  /* flat index of the element with the largest ratio */
+    bool worst_is_lse;   /* worst element is in LSE rather than O */
+    size_t failed_count; /* elements outside tolerance (unwritten and non-finite included) */
+    char detail[512];    /* the first failure, with its [b][h][i][c] position */
+} attn_compare_result;
+
+/* Compares o (and lse, when not NULL) with data's reference. Rows with no visible key
+ * must be exactly zero with LSE -inf. unwritten_bits is the poison pattern: an element
+ * still holding it was never written. */
+void attn_compare(const attn_case_data *data, const float *o, const float *lse,
+                  unsigned unwritten_bits, attn_compare_result *result);
+
+/* "O[b][h][i][c]" or "LSE[b][h][i]" for a flat index. */
+void attn_format_position(const attn_problem *p, bool is_lse, size_t index, char *out, size_t size);
+
+#endif

@@ -1,0 +1,89 @@
+/* Counter-based input generation; see generate.h for the exact definition. */
+#include "generate.h"
+
+#include <math.h>
+#include <stddef.h>
+
+#define GOLDEN_GAMMA 0x9E3779B97F4A7C15ull
+
+static uint64_t mix(uint64_t z) {
+    z ^= z >> 30;
+    z *= 0xBF58476D1CE4E5B9ull;
+    z ^= z >> 27;
+    z *= 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return z;
+}
+
+uint64_t attn_random_bits(uint64_t seed, uint64_t stream, uint64_t index) {
+    uint64_t key = mix(seed + (stream + 1) * GOLDEN_GAMMA);
+    return mix(key + (index + 1) * GOLDEN_GAMMA);
+}
+
+float attn_random_uniform(uint64_t seed, uint64_t stream, uint64_t index) {
+    uint64_t bits = attn_random_bits(seed, stream, index) >> 40;
+    return (float)((double)bits * 0x1p-23 - 1.0);
+}
+
+enum { STREAM_Q = 0, STREAM_K = 1, STREAM_V = 2, STREAM_AUX = 3 };
+
+static void fill_uniform(uint64_t seed, uint64_t stream, float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        x[i] = attn_random_uniform(seed, stream, i);
+}
+
+void attn_generate_inputs(const attn_case *c, float *q, float *k, float *v) {
+    const attn_problem *p = &c->problem;
+    attn_case_sizes sizes;
+    if (attn_case_sizes_of(c, &sizes, NULL))
+        return;
+    const uint64_t seed = c->seed;
+    const size_t d = (size_t)p->head_dim;
+    const size_t kv_blocks = (size_t)(p->batch * p->heads_kv);
+    const size_t nkv = (size_t)p->seq_kv;
+    const double s = fabs(p->scale) > 0 ? fabs(p->scale) : 1.0;
+    fill_uniform(seed, STREAM_V, v, sizes.v);
+    switch (c->dist) {
+    case ATTN_DIST_UNIFORM:
+        fill_uniform(seed, STREAM_Q, q, sizes.q);
+        fill_uniform(seed, STREAM_K, k, sizes.k);
+        break;
+    case ATTN_DIST_OFFSET: {
+        const double a = sqrt(200.0 / (s * (double)d));
+        const double sign = p->scale < 0 ? -1.0 : 1.0;
+        for (size_t i = 0; i < sizes.q; i++)
+            q[i] = (float)(a * (1.0 + attn_random_uniform(seed, STREAM_Q, i) / 10.0));
+        for (size_t i = 0; i < sizes.k; i++)
+            k[i] = (float)(sign * a * (1.0 + attn_random_uniform(seed, STREAM_K, i) / 10.0));
+        break;
+    }
+    case ATTN_DIST_TIES:
+        fill_uniform(seed, STREAM_Q, q, sizes.q);
+        for (size_t block = 0; block < kv_blocks; block++)
+            for (size_t j = 0; j < nkv; j++)
+                for (size_t col = 0; col < d; col++) {
+                    size_t i = (block * nkv + j) * d + col;
+                    double base = attn_random_uniform(seed, STREAM_AUX, block * d + col);
+                    double jitter = (j % 2) ? 0.0 : attn_random_uniform(seed, STREAM_K, i) / 4096.0;
+                    k[i] = (float)(base + jitter);
+                }
+        break;
+    case ATTN_DIST_DOMINANT: {
+        const double big = p->scale != 0 ? 60.0 / (p->scale * (double)d) : 60.0;
+        for (size_t i = 0; i < sizes.q; i++)
+            q[i] = (float)((1.0 + attn_random_uniform(seed, STREAM_Q, i)) / 2.0);
+        for (size_t block = 0; block < kv_blocks; block++) {
+            size_t star = (size_t)(attn_random_bits(seed, STREAM_AUX, block) % nkv);
+            for (size_t j = 0; j < nkv; j++)
+                for (size_t col = 0; col < d; col++) {
+                    size_t i = (block * nkv + j) * d + col;
+                    k[i] = j == star ? (float)big
+                                     : (float)(attn_random_uniform(seed, STREAM_K, i) / 10.0);
+                }
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}

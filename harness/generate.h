@@ -1,0 +1,36 @@
+/* Deterministic input generation from a seed, identical on every platform and compiler.
+ *
+ * The generator is counter-based: element `index` of stream `stream` under `seed` is
+ *   key  = mix(seed + (stream + 1) * G)
+ *   bits = mix(key + (index + 1) * G)
+ * with G = 0x9E3779B97F4A7C15 and mix the SplitMix64 finaliser
+ *   z ^= z >> 30; z *= 0xBF58476D1CE4E5B9; z ^= z >> 27; z *= 0x94D049BB133111EB; z ^= z >> 31
+ * (all arithmetic modulo 2^64), i.e. the (index+1)-th output of SplitMix64 seeded with key.
+ * The uniform value is (bits >> 40) * 2^-23 - 1, exactly representable in float32, in
+ * [-1, 1). Streams: 0 = Q, 1 = K, 2 = V, 3 = auxiliary draws of a distribution. Elements
+ * are indexed by their flat row-major position in the tensor.
+ *
+ * Distributions (u = a fresh uniform draw of the element, s = |scale|, values computed in
+ * double without contraction, then rounded to float32 once):
+ *   uniform   Q, K, V = u.
+ *   offset    a = sqrt(200 / (s * D)); Q = a (1 + u/10), K = sign(scale) a (1 + u/10),
+ *             V = u. Every score is near +200, so exp without the max shift overflows.
+ *   ties      Q = u; K[b][h][j][c] = base[b][h][c] + (j odd ? 0 : u / 4096) with base from
+ *             stream 3 at index (b * Hkv + h) * D + c; V = u. Odd keys tie exactly.
+ *   dominant  Q = (1 + u) / 2; K = u / 10, except key j* = bits(stream 3, b * Hkv + h) mod
+ *             Nkv of each (b, h) where K = 60 / (scale * D); V = u. Score of j* near 30.
+ */
+#ifndef ATTN_GENERATE_H
+#define ATTN_GENERATE_H
+
+#include <stdint.h>
+
+#include "problem.h"
+
+uint64_t attn_random_bits(uint64_t seed, uint64_t stream, uint64_t index);
+float attn_random_uniform(uint64_t seed, uint64_t stream, uint64_t index);
+
+/* Fills q, k, v (sized per attn_case_sizes_of) for the case. */
+void attn_generate_inputs(const attn_case *c, float *q, float *k, float *v);
+
+#endif

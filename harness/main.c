@@ -1,0 +1,44 @@
+/* attnbench: conformance checks and benchmarks for attention kernels. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *out) {
+    fputs("usage: attnbench COMMAND [options]   (attnbench COMMAND --help for details)\n"
+          "\n"
+          "commands:\n"
+          "  list     implementations, their capabilities, suites and distributions\n"
+          "  check    run implementations on a suite and judge them against the reference\n"
+          "  golden   write a suite's golden set (inputs, float64 outputs, tolerances)\n"
+          "  run      run one implementation on tensors read from .npy files\n"
+          "\n"
+          "exit status: 0 success, 1 a check failed, 2 bad usage or input, 3 internal error\n",
+          out);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return ATTN_EXIT_BAD_INPUT;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
+        strcmp(command, "help") == 0) {
+        usage(stdout);
+        return ATTN_EXIT_OK;
+    }
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } commands[] = {{"list", attn_cmd_list},
+                    {"check", attn_cmd_check},
+                    {"golden", attn_cmd_golden},
+                    {"run", attn_cmd_run}};
+    for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
+        if (strcmp(command, commands[c].name) == 0)
+            return commands[c].run(argc - 1, argv + 1);
+    fprintf(stderr, "attnbench: unknown command '%s'\n", command);
+    usage(stderr);
+    return ATTN_EXIT_BAD_INPUT;
+}

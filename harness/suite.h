@@ -1,0 +1,42 @@
+/* Suite files: a small line grammar, in the spirit of oneDNN benchdnn's batch files,
+ * that expands into a list of cases.
+ *
+ *   # comment                  to the end of the line
+ *   --key=v1,v2,...            sets a persistent list for key (until --reset)
+ *   --reset                    restores every key to its default
+ *   --include=FILE             reads FILE (relative to this file's folder) in place
+ *   key=v1,v2 key2=w1 ...      emits the cross product of the persistent lists, with the
+ *                              keys on this line replacing theirs for this line only
+ *
+ * Keys are those of a case (problem.h). The cross product runs over them in the order
+ * b, h, hq, hkv, n, nq, nkv, d, dv, causal, window, scale, seed, dist, the last key
+ * fastest. Setting n (h) replaces nq and nkv (hq and hkv), both among the persistent
+ * settings and for a line; causal and window replace each other the same way. */
+#ifndef ATTN_SUITE_H
+#define ATTN_SUITE_H
+
+#include <stddef.h>
+
+#include "problem.h"
+
+typedef struct attn_suite {
+    attn_case *cases;
+    size_t count;
+    char path[4096]; /* the file it was read from ("" for an embedded suite) */
+} attn_suite;
+
+/* Folder holding the named suites: $ATTNBENCH_SUITES_DIR, else the build's default. */
+const char *attn_suites_dir(void);
+
+/* Resolves NAME (a file in the suites folder, ".suite" appended) or a path to a file. */
+int attn_suite_resolve(const char *name_or_path, char *path, size_t path_size, attn_error *err);
+
+/* Reads a suite file; errors name file:line and the bad token. */
+int attn_suite_load(const char *path, attn_suite *suite, attn_error *err);
+
+/* Parses suite text held in memory; origin names it in messages. */
+int attn_suite_parse_text(const char *text, const char *origin, attn_suite *suite, attn_error *err);
+
+void attn_suite_free(attn_suite *suite);
+
+#endif

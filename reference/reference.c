@@ -1,0 +1,152 @@
+/* Float64 reference attention: visibility tested key by key straight from the mask
+ * formula, Neumaier-compensated sums, two-pass softmax, and the error bound. */
+#include "reference.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* Unit roundoff of float32, the precision being judged. */
+#define FP32_UNIT_ROUNDOFF 0x1p-24
+/* Rounding steps outside the two long sums (exp, division, rescaling, final rounding);
+ * see TOLERANCE.md. */
+#define EXTRA_STEPS 8.0
+#define SCORE_EXTRA_STEPS 2.0
+/* Covers second-order terms and summation orders other than recursive. */
+#define SAFETY_FACTOR 2.0
+
+typedef struct neumaier_sum {
+    double sum, compensation;
+} neumaier_sum;
+
+static void neumaier_add(neumaier_sum *acc, double x) {
+    double t = acc->sum + x;
+    if (fabs(acc->sum) >= fabs(x))
+        acc->compensation += (acc->sum - t) + x;
+    else
+        acc->compensation += (x - t) + acc->sum;
+    acc->sum = t;
+}
+
+static double neumaier_result(const neumaier_sum *acc) {
+    return acc->sum + acc->compensation;
+}
+
+static int key_is_visible(const attn_ref_params *p, int64_t i, int64_t j) {
+    int64_t offset = p->seq_kv - p->seq_q;
+    int left_ok = p->window_left < 0 || j >= i + offset - p->window_left;
+    int right_ok = p->window_right < 0 || j <= i + offset + p->window_right;
+    return left_ok && right_ok;
+}
+
+size_t attn_reference_scratch_size(const attn_ref_params *params) {
+    return 3 * (size_t)params->seq_kv;
+}
+
+void attn_reference_row(const attn_ref_params *p, const float *q, const float *k, const float *v,
+                        int64_t b, int64_t h, int64_t i, double *scratch, attn_ref_row *row) {
+    const int64_t d = p->head_dim, dv = p->head_dim_v, nkv = p->seq_kv;
+    const int64_t kv_head = h / (p->heads_q / p->heads_kv);
+    const float *q_row = q + ((b * p->heads_q + h) * p->seq_q + i) * d;
+    const float *k_head = k + (b * p->heads_kv + kv_head) * nkv * d;
+    const float *v_head = v + (b * p->heads_kv + kv_head) * nkv * dv;
+    double *score = scratch;           /* s_j, visible keys only */
+    double *magnitude = scratch + nkv; /* A_j = |scale| sum_c |q_c| |k_jc| */
+    double *probability = scratch + 2 * nkv;
+
+    int64_t visible = 0;
+    double max_score = -INFINITY;
+    for (int64_t j = 0; j < nkv; j++) {
+        probability[j] = 0.0;
+        if (!key_is_visible(p, i, j))
+            continue;
+        neumaier_sum dot = {0, 0};
+        double abs_dot = 0.0;
+        for (int64_t c = 0; c < d; c++) {
+            /* the product of two floats is exact in double */
+            double product = (double)q_row[c] * (double)k_head[j * d + c];
+            neumaier_add(&dot, product);
+            abs_dot += fabs(product);
+        }
+        score[j] = p->scale * neumaier_result(&dot);
+        magnitude[j] = fabs(p->scale) * abs_dot;
+        if (score[j] > max_score)
+            max_score = score[j];
+        visible++;
+    }
+    row->visible = visible;
+    if (visible == 0) {
+        for (int64_t c = 0; c < dv; c++)
+            row->o[c] = row->o_tol[c] = 0.0;
+        row->lse = -INFINITY;
+        row->lse_tol = 0.0;
+        return;
+    }
+
+    neumaier_sum total = {0, 0};
+    for (int64_t j = 0; j < nkv; j++)
+        if (key_is_visible(p, i, j)) {
+            probability[j] = exp(score[j] - max_score);
+            neumaier_add(&total, probability[j]);
+        }
+    const double normaliser = neumaier_result(&total);
+    for (int64_t j = 0; j < nkv; j++)
+        probability[j] /= normaliser;
+    row->lse = max_score + log(normaliser);
+
+    /* Score error carried by each visible key, in units of the roundoff: the D-term dot
+     * product, the scale multiply and the max subtraction. */
+    const double u = FP32_UNIT_ROUNDOFF;
+    /* Both the normaliser and the weighted sum are n-term float sums, each off by up to
+     * n u relative; the lse only carries the normaliser's. */
+    const double output_sum_steps = 2.0 * (double)visible + EXTRA_STEPS;
+    const double lse_sum_steps = (double)visible + EXTRA_STEPS;
+    neumaier_sum lse_score_error = {0, 0};
+    for (int64_t j = 0; j < nkv; j++)
+        if (key_is_visible(p, i, j)) {
+            double score_error =
+                ((double)d + SCORE_EXTRA_STEPS) * magnitude[j] + fabs(score[j] - max_score);
+            neumaier_add(&lse_score_error, probability[j] * score_error);
+        }
+    for (int64_t c = 0; c < dv; c++) {
+        neumaier_sum out = {0, 0};
+        for (int64_t j = 0; j < nkv; j++)
+            if (probability[j] != 0.0)
+                neumaier_add(&out, probability[j] * (double)v_head[j * dv + c]);
+        row->o[c] = neumaier_result(&out);
+    }
+    for (int64_t c = 0; c < dv; c++) {
+        double carried = 0.0, weighted_magnitude = 0.0;
+        for (int64_t j = 0; j < nkv; j++) {
+            if (!key_is_visible(p, i, j))
+                continue;
+            double value = (double)v_head[j * dv + c];
+            double score_error =
+                ((double)d + SCORE_EXTRA_STEPS) * magnitude[j] + fabs(score[j] - max_score);
+            carried += probability[j] * score_error * fabs(value - row->o[c]);
+            weighted_magnitude += probability[j] * fabs(value);
+        }
+        row->o_tol[c] = SAFETY_FACTOR * u * (carried + output_sum_steps * weighted_magnitude);
+    }
+    row->lse_tol =
+        SAFETY_FACTOR * u *
+        (neumaier_result(&lse_score_error) + lse_sum_steps + fabs(max_score) + fabs(row->lse));
+}
+
+int attn_reference_forward(const attn_ref_params *p, const float *q, const float *k, const float *v,
+                           double *o, double *o_tol, double *lse, double *lse_tol) {
+    double *scratch = malloc(attn_reference_scratch_size(p) * sizeof *scratch);
+    if (!scratch)
+        return -1;
+    for (int64_t b = 0; b < p->batch; b++)
+        for (int64_t h = 0; h < p->heads_q; h++)
+            for (int64_t i = 0; i < p->seq_q; i++) {
+                int64_t row_index = (b * p->heads_q + h) * p->seq_q + i;
+                attn_ref_row row = {.o = o + row_index * p->head_dim_v,
+                                    .o_tol = o_tol + row_index * p->head_dim_v};
+                attn_reference_row(p, q, k, v, b, h, i, scratch, &row);
+                lse[row_index] = row.lse;
+                lse_tol[row_index] = row.lse_tol;
+            }
+    free(scratch);
+    return 0;
+}

@@ -1,0 +1,39 @@
+/* The oracle: attention in float64 with compensated sums and a two-pass softmax, plus
+ * the per-element error bound that judges a float32 result (see reference/TOLERANCE.md).
+ * Written for clarity and accuracy; shares no code with impls/. */
+#ifndef ATTN_REFERENCE_H
+#define ATTN_REFERENCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The operation's parameters, as in design.md section 1. */
+typedef struct attn_ref_params {
+    int64_t batch, heads_q, heads_kv, seq_q, seq_kv, head_dim, head_dim_v;
+    int64_t window_left, window_right; /* < 0: unbounded */
+    double scale;
+} attn_ref_params;
+
+/* One query row's results. */
+typedef struct attn_ref_row {
+    double *o;       /* [Dv] output */
+    double *o_tol;   /* [Dv] tolerance of a float32 result for each output element */
+    double lse;      /* log-sum-exp, -inf when no key is visible */
+    double lse_tol;  /* tolerance of a float32 LSE */
+    int64_t visible; /* number of visible keys */
+} attn_ref_row;
+
+/* Doubles of scratch memory attn_reference_row needs. */
+size_t attn_reference_scratch_size(const attn_ref_params *params);
+
+/* Computes query row i of head h of batch b. */
+void attn_reference_row(const attn_ref_params *params, const float *q, const float *k,
+                        const float *v, int64_t b, int64_t h, int64_t i, double *scratch,
+                        attn_ref_row *row);
+
+/* Computes every row: o and o_tol are [B][Hq][Nq][Dv], lse and lse_tol [B][Hq][Nq].
+ * Returns 0, or -1 when scratch memory cannot be allocated. */
+int attn_reference_forward(const attn_ref_params *params, const float *q, const float *k,
+                           const float *v, double *o, double *o_tol, double *lse, double *lse_tol);
+
+#endif

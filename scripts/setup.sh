@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what is missing (Debian packages), configures and builds attnbench in build/.
+# Sourced or run by scripts/run-tests.sh and scripts/run-default.sh; safe to rerun.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+packages=(build-essential cmake pkg-config libopenblas-dev libcriterion-dev python3-numpy python3-matplotlib)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+build_dir=${ATTNBENCH_BUILD_DIR:-build}
+mkdir -p "$build_dir"
+log="$build_dir/setup.log"
+if ! { cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DATTN_WERROR=ON &&
+       cmake --build "$build_dir" -j "$(nproc)"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "setup: configure or build failed (log above, also in $log)" >&2
+  exit 1
+fi
+echo "setup: built $build_dir/attnbench (log: $log)"

@@ -1,0 +1,101 @@
+/* Planted-bug implementations, built only for tests: each is a correct naive kernel
+ * with one classic mistake, and the conformance suite must reject every one. */
+#include "../../impls/attnbench.h"
+
+#include <math.h>
+
+typedef enum {
+    BUG_NO_SCALE,        /* scale never applied */
+    BUG_NO_MAX_SHIFT,    /* exp(s) without subtracting the row maximum */
+    BUG_WINDOW_EDGE,     /* left window edge admits one key too many */
+    BUG_CAUSAL_TOP_LEFT, /* mask aligned top-left: diagonal at j = i, not i + Nkv - Nq */
+    BUG_GQA_MAP,         /* query head h reads kv head h % Hkv, not h / (Hq / Hkv) */
+    BUG_UNWRITTEN_ROW,   /* the middle query row of the first head is never written */
+    BUG_NAN_EMPTY_ROWS,  /* rows with no visible key get 0/0 = NaN instead of zeros */
+} planted_bug;
+
+static void visible_range(const attn_problem *p, int64_t i, planted_bug bug, int64_t *first,
+                          int64_t *last) {
+    int64_t diag = bug == BUG_CAUSAL_TOP_LEFT ? i : i + p->seq_kv - p->seq_q;
+    int64_t lo = p->window_left < 0 ? 0 : diag - p->window_left;
+    if (bug == BUG_WINDOW_EDGE && p->window_left >= 0)
+        lo -= 1;
+    int64_t hi = p->window_right < 0 ? p->seq_kv : diag + p->window_right + 1;
+    lo = lo < 0 ? 0 : lo;
+    hi = hi > p->seq_kv ? p->seq_kv : hi;
+    *first = lo;
+    *last = hi < lo ? lo : hi;
+}
+
+static void row(const attn_problem *p, planted_bug bug, int64_t i, const float *q, const float *k,
+                const float *v, float *out, float *lse) {
+    int64_t first, last;
+    visible_range(p, i, bug, &first, &last);
+    const int64_t d = p->head_dim, dv = p->head_dim_v;
+    const float scale = bug == BUG_NO_SCALE ? 1.0f : (float)p->scale;
+    float row_max = -INFINITY, total = 0.0f;
+    for (int64_t j = first; j < last; j++) {
+        float dot = 0.0f;
+        for (int64_t c = 0; c < d; c++)
+            dot += q[i * d + c] * k[j * d + c];
+        row_max = fmaxf(row_max, scale * dot);
+    }
+    float shift = bug == BUG_NO_MAX_SHIFT ? 0.0f : row_max;
+    for (int64_t c = 0; c < dv; c++)
+        out[c] = 0.0f;
+    for (int64_t j = first; j < last; j++) {
+        float dot = 0.0f;
+        for (int64_t c = 0; c < d; c++)
+            dot += q[i * d + c] * k[j * d + c];
+        float weight = expf(scale * dot - shift);
+        total += weight;
+        for (int64_t c = 0; c < dv; c++)
+            out[c] += weight * v[j * dv + c];
+    }
+    if (first == last && bug != BUG_NAN_EMPTY_ROWS) {
+        if (lse)
+            *lse = -INFINITY;
+        return;
+    }
+    for (int64_t c = 0; c < dv; c++)
+        out[c] /= total;
+    if (lse)
+        *lse = shift + logf(total);
+}
+
+static int forward(const attn_args *a, planted_bug bug) {
+    const attn_problem *p = a->problem;
+    const int64_t group = p->heads_q / p->heads_kv;
+    for (int64_t b = 0; b < p->batch; b++)
+        for (int64_t h = 0; h < p->heads_q; h++) {
+            int64_t kv = bug == BUG_GQA_MAP ? h % p->heads_kv : h / group;
+            int64_t qh = b * p->heads_q + h, kvh = b * p->heads_kv + kv;
+            for (int64_t i = 0; i < p->seq_q; i++) {
+                if (bug == BUG_UNWRITTEN_ROW && qh == 0 && i == p->seq_q / 2)
+                    continue;
+                int64_t r = qh * p->seq_q + i;
+                row(p, bug, i, a->q + qh * p->seq_q * p->head_dim,
+                    a->k + kvh * p->seq_kv * p->head_dim, a->v + kvh * p->seq_kv * p->head_dim_v,
+                    a->o + r * p->head_dim_v, a->lse ? a->lse + r : NULL);
+            }
+        }
+    return ATTN_OK;
+}
+
+#define PLANTED(bug_id, bug_name, text)                                                            \
+    static int forward_##bug_name(const attn_args *a) {                                            \
+        return forward(a, bug_id);                                                                 \
+    }                                                                                              \
+    const attn_impl attn_planted_##bug_name = {.abi_version = ATTN_ABI_VERSION,                    \
+                                               .name = #bug_name,                                  \
+                                               .summary = text,                                    \
+                                               .caps = ATTN_CAP_ALL,                               \
+                                               .forward = forward_##bug_name};
+
+PLANTED(BUG_NO_SCALE, bug_no_scale, "planted bug: scale never applied")
+PLANTED(BUG_NO_MAX_SHIFT, bug_no_max_shift, "planted bug: softmax without the max shift")
+PLANTED(BUG_WINDOW_EDGE, bug_window_edge, "planted bug: left window edge off by one")
+PLANTED(BUG_CAUSAL_TOP_LEFT, bug_causal_top_left, "planted bug: mask aligned top-left")
+PLANTED(BUG_GQA_MAP, bug_gqa_map, "planted bug: kv head h % Hkv instead of h / group")
+PLANTED(BUG_UNWRITTEN_ROW, bug_unwritten_row, "planted bug: one output row never written")
+PLANTED(BUG_NAN_EMPTY_ROWS, bug_nan_empty_rows, "planted bug: NaN for rows with no key")

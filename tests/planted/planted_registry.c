@@ -1,0 +1,23 @@
+/* The registry of the test-only binary attnbench-planted: naive as the control, then
+ * every planted bug. */
+#include "../../impls/registry.h"
+
+extern const attn_impl attn_impl_naive, attn_planted_bug_no_scale, attn_planted_bug_no_max_shift,
+    attn_planted_bug_window_edge, attn_planted_bug_causal_top_left, attn_planted_bug_gqa_map,
+    attn_planted_bug_unwritten_row, attn_planted_bug_nan_empty_rows;
+
+static const attn_impl *const all[] = {
+    &attn_impl_naive,
+    &attn_planted_bug_no_scale,
+    &attn_planted_bug_no_max_shift,
+    &attn_planted_bug_window_edge,
+    &attn_planted_bug_causal_top_left,
+    &attn_planted_bug_gqa_map,
+    &attn_planted_bug_unwritten_row,
+    &attn_planted_bug_nan_empty_rows,
+};
+
+const attn_impl *const *attn_registry(size_t *count) {
+    *count = sizeof all / sizeof all[0];
+    return all;
+}
