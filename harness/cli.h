@@ -32,6 +32,7 @@ int attn_cmd_list(int argc, char **argv);
 int attn_cmd_check(int argc, char **argv);
 int attn_cmd_golden(int argc, char **argv);
 int attn_cmd_run(int argc, char **argv);
+int attn_cmd_bench(int argc, char **argv);
 
 /* Prints "attnbench: message" for err on stderr and returns its exit status. */
 int attn_cli_report(const attn_error *err);

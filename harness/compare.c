@@ -25,51 +25,54 @@ static unsigned bits_of(float x) {
     return bits;
 }
 
+double attn_judge_element(float got_float, double want, double tol, bool check_unwritten,
+                          unsigned unwritten_bits, const char **failure) {
+    double got = got_float;
+    *failure = NULL;
+    if (check_unwritten && bits_of(got_float) == unwritten_bits) {
+        *failure = "was never written";
+        return INFINITY;
+    }
+    if (isinf(want)) { /* LSE of a row with no visible key */
+        if (isinf(got) && got < 0)
+            return 0.0;
+        *failure = "must be -inf (row sees no key)";
+        return INFINITY;
+    }
+    if (!isfinite(got)) {
+        *failure = "is not finite";
+        return INFINITY;
+    }
+    double error = fabs(got - want);
+    double ratio = error == 0.0 ? 0.0 : tol > 0.0 ? error / tol : INFINITY;
+    if (ratio > 1.0)
+        *failure =
+            tol > 0.0 ? "outside tolerance" : "must equal the reference exactly (tolerance 0)";
+    return ratio;
+}
+
 typedef struct element_check {
     const attn_problem *problem;
     attn_compare_result *result;
     unsigned unwritten_bits;
 } element_check;
 
-static void record_failure(element_check *check, bool is_lse, size_t index, const char *what,
-                           double got, double want, double tol) {
+/* Returns the element's error ratio, recording a failure in the result. */
+static double check_element(element_check *check, bool is_lse, size_t index, float got, double want,
+                            double tol) {
+    const char *failure = NULL;
+    double ratio = attn_judge_element(got, want, tol, true, check->unwritten_bits, &failure);
+    if (!failure)
+        return ratio;
     attn_compare_result *r = check->result;
     r->passed = false;
     r->failed_count++;
-    if (r->detail[0])
-        return;
-    char position[96];
-    attn_format_position(check->problem, is_lse, index, position, sizeof position);
-    snprintf(r->detail, sizeof r->detail, "%s %s: got %.9g, reference %.17g, tolerance %.3g",
-             position, what, got, want, tol);
-}
-
-/* Returns the element's error ratio, recording failures. */
-static double check_element(element_check *check, bool is_lse, size_t index, float got_f,
-                            double want, double tol) {
-    double got = got_f;
-    if (bits_of(got_f) == check->unwritten_bits) {
-        record_failure(check, is_lse, index, "was never written", got, want, tol);
-        return INFINITY;
+    if (!r->detail[0]) {
+        char position[96];
+        attn_format_position(check->problem, is_lse, index, position, sizeof position);
+        snprintf(r->detail, sizeof r->detail, "%s %s: got %.9g, reference %.17g, tolerance %.3g",
+                 position, failure, (double)got, want, tol);
     }
-    if (isinf(want)) { /* LSE of a row with no visible key */
-        if (!(isinf(got) && got < 0)) {
-            record_failure(check, is_lse, index, "must be -inf (row sees no key)", got, want, 0);
-            return INFINITY;
-        }
-        return 0.0;
-    }
-    if (!isfinite(got)) {
-        record_failure(check, is_lse, index, "is not finite", got, want, tol);
-        return INFINITY;
-    }
-    double error = fabs(got - want);
-    double ratio = error == 0.0 ? 0.0 : tol > 0.0 ? error / tol : INFINITY;
-    if (ratio > 1.0)
-        record_failure(check, is_lse, index,
-                       tol > 0.0 ? "outside tolerance"
-                                 : "must equal the reference exactly (tolerance 0)",
-                       got, want, tol);
     return ratio;
 }
 

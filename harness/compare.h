@@ -25,6 +25,13 @@ typedef struct attn_compare_result {
 void attn_compare(const attn_case_data *data, const float *o, const float *lse,
                   unsigned unwritten_bits, attn_compare_result *result);
 
+/* Judges one element: returns |got - want| / tol (0 when equal, inf when it cannot be
+ * right) and sets *failure to what is wrong, or NULL when the element passes. want = -inf
+ * (LSE of a row with no key) requires -inf; tol = 0 requires equality. With
+ * check_unwritten, an element holding unwritten_bits was never written. */
+double attn_judge_element(float got, double want, double tol, bool check_unwritten,
+                          unsigned unwritten_bits, const char **failure);
+
 /* "O[b][h][i][c]" or "LSE[b][h][i]" for a flat index. */
 void attn_format_position(const attn_problem *p, bool is_lse, size_t index, char *out, size_t size);
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "environment.h"
 
 static void usage(FILE *out) {
     fputs("usage: attnbench COMMAND [options]   (attnbench COMMAND --help for details)\n"
@@ -12,6 +13,7 @@ static void usage(FILE *out) {
           "  check    run implementations on a suite and judge them against the reference\n"
           "  golden   write a suite's golden set (inputs, float64 outputs, tolerances)\n"
           "  run      run one implementation on tensors read from .npy files\n"
+          "  bench    time implementations across a sweep and write a CSV report\n"
           "\n"
           "exit status: 0 success, 1 a check failed, 2 bad usage or input, 3 internal error\n",
           out);
@@ -34,7 +36,11 @@ int main(int argc, char **argv) {
     } commands[] = {{"list", attn_cmd_list},
                     {"check", attn_cmd_check},
                     {"golden", attn_cmd_golden},
-                    {"run", attn_cmd_run}};
+                    {"run", attn_cmd_run},
+                    {"bench", attn_cmd_bench}};
+    /* Timings on a generic OpenBLAS core would be a fifth of what the machine can do. */
+    if (strcmp(command, "bench") == 0)
+        attn_blas_core_fix_or_return(argv);
     for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
         if (strcmp(command, commands[c].name) == 0)
             return commands[c].run(argc - 1, argv + 1);

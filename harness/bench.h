@@ -1,0 +1,54 @@
+/* Timing one implementation on one case at one thread count: allocation, input fill and
+ * first touch outside the timed region, an untimed warm-up that is also verified against
+ * the reference, then samples of enough iterations to exceed a minimum time. */
+#ifndef ATTN_BENCH_H
+#define ATTN_BENCH_H
+
+#include <stddef.h>
+
+#include "../impls/attnbench.h"
+#include "ceiling.h"
+#include "problem.h"
+#include "stats.h"
+#include "verify.h"
+#include "work.h"
+
+#define ATTN_BENCH_MAX_SAMPLES 1000
+
+typedef enum {
+    ATTN_BENCH_OK = 0,
+    ATTN_BENCH_WRONG,       /* the output failed verification: no speed is reported */
+    ATTN_BENCH_SKIPPED,     /* the implementation does not support the case */
+    ATTN_BENCH_OVER_BUDGET, /* one run would take (or took) longer than the case budget */
+    ATTN_BENCH_OVER_MEMORY, /* the case needs more memory than the cap */
+    ATTN_BENCH_ERROR,       /* forward failed or memory could not be had */
+    ATTN_BENCH_STATUS_COUNT
+} attn_bench_status;
+
+const char *attn_bench_status_name(attn_bench_status status);
+
+typedef struct attn_bench_options {
+    attn_timing_options timing;
+    double memory_cap_bytes;
+    /* Expected seconds of one run (0: unknown); above the budget the case is not run. */
+    double predicted_seconds;
+} attn_bench_options;
+
+typedef struct attn_bench_result {
+    attn_bench_status status;
+    char reason[1024]; /* why not ok, or a note on an ok measurement */
+    attn_work work;
+    long iterations_per_sample;
+    size_t sample_count;
+    double samples[ATTN_BENCH_MAX_SAMPLES]; /* seconds per iteration */
+    attn_stats stats;
+    double warmup_seconds;
+    double gflops; /* from the median */
+    attn_verify_result verify;
+    double memory_bytes; /* inputs, outputs and workspace */
+} attn_bench_result;
+
+void attn_bench_case(const attn_impl *impl, const attn_case *c, int threads,
+                     const attn_bench_options *options, attn_bench_result *result);
+
+#endif

@@ -1,0 +1,184 @@
+/* Formatting of bench CSV rows. */
+#define _GNU_SOURCE
+#include "bench_report.h"
+
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const attn_bench_columns[] = {
+    "schema",        "run_id",         "timestamp_utc", "git_commit",     "host",
+    "cpu",           "cores",          "compiler",      "compiler_flags", "blas",
+    "blas_core",     "blas_threading", "blas_note",     "openmp",         "impl",
+    "case",          "batch",          "heads_q",       "heads_kv",       "seq_q",
+    "seq_kv",        "head_dim",       "head_dim_v",    "window_left",    "window_right",
+    "scale",         "dist",           "seed",          "threads",        "affinity",
+    "reps",          "iterations",     "time_min_s",    "time_median_s",  "time_mean_s",
+    "time_stddev_s", "time_cv",        "warmup_s",      "flops",          "bytes",
+    "gflops",        "gbytes_per_s",   "sgemm_gflops",  "frac_of_sgemm",  "status",
+    "reason",        "verified_rows",  "max_abs_err",   "err_ratio",      "memory_bytes",
+    "samples_s"};
+const size_t attn_bench_column_count = sizeof attn_bench_columns / sizeof attn_bench_columns[0];
+
+/* Appends printf-formatted text to a growing buffer; records where each field starts. */
+typedef struct field_builder {
+    char *text;
+    size_t length, capacity;
+    size_t starts[64];
+    size_t count;
+    bool failed;
+} field_builder;
+
+static bool grow(field_builder *f, size_t needed) {
+    if (needed <= f->capacity)
+        return true;
+    size_t capacity = f->capacity ? 2 * f->capacity : 4096;
+    while (capacity < needed)
+        capacity *= 2;
+    char *grown = realloc(f->text, capacity);
+    if (!grown) {
+        f->failed = true;
+        return false;
+    }
+    f->text = grown;
+    f->capacity = capacity;
+    return true;
+}
+
+/* Appends printf-formatted text: as a new field, or to the field just added. */
+static void append(field_builder *f, bool new_field, const char *format, va_list ap) {
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(NULL, 0, format, copy);
+    va_end(copy);
+    if (f->failed || n < 0 || !grow(f, f->length + (size_t)n + 1))
+        return;
+    if (new_field) {
+        f->starts[f->count++] = f->length;
+        f->length++; /* room for this field's terminator */
+    }
+    vsnprintf(f->text + f->length - 1, (size_t)n + 1, format, ap);
+    f->length += (size_t)n;
+}
+
+static void add(field_builder *f, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void add(field_builder *f, const char *format, ...) {
+    va_list ap;
+    va_start(ap, format);
+    append(f, true, format, ap);
+    va_end(ap);
+}
+
+static void extend(field_builder *f, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void extend(field_builder *f, const char *format, ...) {
+    va_list ap;
+    va_start(ap, format);
+    append(f, false, format, ap);
+    va_end(ap);
+}
+
+static void add_number(field_builder *f, bool present, double x) {
+    if (present)
+        add(f, "%.17g", x);
+    else
+        add(f, "%s", "");
+}
+
+int attn_bench_row_fields(const attn_bench_row *row, const char **fields, char **storage) {
+    field_builder f = {0};
+    const attn_environment *e = row->env;
+    const attn_problem *p = &row->c->problem;
+    const attn_bench_result *r = row->result;
+    const bool timed = r->status == ATTN_BENCH_OK;
+    const bool verified = r->verify.rows_checked > 0;
+    char text[ATTN_CASE_STRING_MAX];
+    attn_case_format(row->c, text);
+    add(&f, "%s", ATTN_BENCH_SCHEMA);
+    add(&f, "%s", e->run_id);
+    add(&f, "%s", e->timestamp_utc);
+    add(&f, "%s", e->git_commit);
+    add(&f, "%s", e->host);
+    add(&f, "%s", e->cpu);
+    add(&f, "%d", e->cores);
+    add(&f, "%s", e->compiler);
+    add(&f, "%s", e->compiler_flags);
+    add(&f, "%s", e->blas);
+    add(&f, "%s", e->blas_core);
+    add(&f, "%s", e->blas_threading);
+    add(&f, "%s", e->blas_note);
+    add(&f, "%s", e->openmp);
+    add(&f, "%s", row->impl->name);
+    add(&f, "%s", text);
+    add(&f, "%lld", (long long)p->batch);
+    add(&f, "%lld", (long long)p->heads_q);
+    add(&f, "%lld", (long long)p->heads_kv);
+    add(&f, "%lld", (long long)p->seq_q);
+    add(&f, "%lld", (long long)p->seq_kv);
+    add(&f, "%lld", (long long)p->head_dim);
+    add(&f, "%lld", (long long)p->head_dim_v);
+    add(&f, "%lld", (long long)p->window_left);
+    add(&f, "%lld", (long long)p->window_right);
+    add(&f, "%.17g", p->scale);
+    add(&f, "%s", attn_dist_name(row->c->dist));
+    add(&f, "%llu", (unsigned long long)row->c->seed);
+    add(&f, "%d", row->threads);
+    add(&f, "%s", row->affinity);
+    add(&f, "%zu", r->sample_count);
+    add(&f, "%ld", r->iterations_per_sample);
+    add_number(&f, timed, r->stats.min);
+    add_number(&f, timed, r->stats.median);
+    add_number(&f, timed, r->stats.mean);
+    add_number(&f, timed, r->stats.stddev);
+    add_number(&f, timed, r->stats.cv);
+    add_number(&f, r->warmup_seconds > 0 && r->status != ATTN_BENCH_WRONG, r->warmup_seconds);
+    add(&f, "%.17g", r->work.flops);
+    add(&f, "%.17g", r->work.bytes);
+    add_number(&f, timed, r->gflops);
+    add_number(&f, timed, timed ? r->work.bytes / r->stats.median * 1e-9 : 0);
+    add_number(&f, row->sgemm_gflops > 0, row->sgemm_gflops);
+    add_number(&f, timed && row->sgemm_gflops > 0,
+               row->sgemm_gflops > 0 ? r->gflops / row->sgemm_gflops : 0);
+    add(&f, "%s", attn_bench_status_name(r->status));
+    add(&f, "%s", r->reason);
+    add_number(&f, verified, (double)r->verify.rows_checked);
+    add_number(&f, verified, r->verify.max_abs_err);
+    add_number(&f, verified, r->verify.err_ratio);
+    add(&f, "%.17g", r->memory_bytes);
+    add(&f, "%s", "");
+    for (size_t s = 0; s < r->sample_count && timed; s++)
+        extend(&f, s ? ";%.17g" : "%.17g", r->samples[s]);
+    if (f.failed || f.count != attn_bench_column_count) {
+        free(f.text);
+        return -1;
+    }
+    for (size_t n = 0; n < f.count; n++)
+        fields[n] = f.text + f.starts[n];
+    *storage = f.text;
+    return 0;
+}
+
+void attn_affinity_describe(char *out, size_t size) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    char cpus[256] = "";
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        for (int cpu = 0; cpu < CPU_SETSIZE && strlen(cpus) < sizeof cpus - 16; cpu++) {
+            if (!CPU_ISSET(cpu, &set))
+                continue;
+            int last = cpu;
+            while (last + 1 < CPU_SETSIZE && CPU_ISSET(last + 1, &set))
+                last++;
+            size_t used = strlen(cpus);
+            if (last > cpu)
+                snprintf(cpus + used, sizeof cpus - used, "%s%d-%d", used ? "," : "", cpu, last);
+            else
+                snprintf(cpus + used, sizeof cpus - used, "%s%d", used ? "," : "", cpu);
+            cpu = last;
+        }
+    }
+    const char *bind = getenv("OMP_PROC_BIND"), *wait = getenv("OMP_WAIT_POLICY");
+    snprintf(out, size, "cpus=%s OMP_PROC_BIND=%s OMP_WAIT_POLICY=%s", cpus[0] ? cpus : "?",
+             bind ? bind : "unset", wait ? wait : "unset");
+}

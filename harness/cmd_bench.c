@@ -1,0 +1,473 @@
+/* attnbench bench: time implementations across a sweep and write a CSV report. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "bench_report.h"
+#include "ceiling.h"
+#include "cli.h"
+#include "csv.h"
+#include "environment.h"
+#include "suite.h"
+#include "timer.h"
+
+#ifndef ATTN_DEFAULT_RESULTS_DIR
+#define ATTN_DEFAULT_RESULTS_DIR "results"
+#endif
+
+/* The embedded default sweep (suite grammar, harness/suite.h). */
+static const char default_sweep[] =
+    "n=128,256,512,1024,2048,4096 h=1,8 d=64 window=global,causal\n";
+
+static const char bench_help[] =
+    "usage: attnbench bench [--impl A,B] [--suite NAME|FILE] [--seq 128,256] [--heads 1,8]\n"
+    "                       [--kv-heads N] [--dim 64] [--dim-v N] [--batch 1] [--causal]\n"
+    "                       [--window L:R,...] [--threads 1,2] [--min-time S] [--reps N]\n"
+    "                       [--budget S] [--mem-cap GIB] [--no-ceiling] [--out FILE.csv]\n"
+    "\n"
+    "Times each implementation on each case at each thread count and writes one CSV row\n"
+    "per (implementation, case, threads); columns are documented in results/README.md.\n"
+    "Every timed output is first verified against the float64 reference (all rows, or\n"
+    "sampled rows for large cases): a wrong result is reported as 'wrong', never as a\n"
+    "speed. In the same run, OpenBLAS sgemm at each case's QK^T shape gives the machine's\n"
+    "ceiling (sgemm_gflops, frac_of_sgemm).\n"
+    "\n"
+    "With no sweep options it runs the embedded default: every built-in implementation,\n"
+    "n = 128..4096 by doubling, 1 and 8 heads, d = 64, global and causal, 1 thread and\n"
+    "all cores.\n"
+    "\n"
+    "  --impl A,B      implementations (default: all)\n"
+    "  --suite NAME    a perf suite (suites/NAME.suite, e.g. perf-quick, perf-full) or file\n"
+    "  --seq LIST      sequence lengths, nq = nkv (default 1024 when any list is given)\n"
+    "  --heads LIST    query heads (default 8)     --kv-heads N  kv heads (default: heads)\n"
+    "  --dim LIST      head dims (default 64)      --dim-v N     value head dim (default: dim)\n"
+    "  --batch LIST    batch sizes (default 1)\n"
+    "  --causal        causal mask (bottom-right aligned)\n"
+    "  --window LIST   local windows L:R (-1 unbounded); with --causal, both are swept\n"
+    "  --threads LIST  thread counts (default: 1 and all cores)\n"
+    "  --min-time S    minimum time of one sample (default 0.05)\n"
+    "  --reps N        samples per case (default 7)\n"
+    "  --budget S      wall-time budget of one case, warm-up included (default 5); a case\n"
+    "                  over it is recorded as over_budget and the sweep goes on\n"
+    "  --mem-cap GIB   memory cap of one case (default: half the machine's memory)\n"
+    "  --no-ceiling    do not measure the sgemm ceiling\n"
+    "  --out FILE      report path (default results/bench-RUN_ID.csv)\n"
+    "\n"
+    "Threads are set for OpenMP and OpenBLAS alike. If OpenBLAS picked a generic core on\n"
+    "a CPU that supports a better one and OPENBLAS_CORETYPE is unset, bench restarts\n"
+    "itself with the better core (ATTNBENCH_KEEP_BLAS_CORE=1 keeps the generic one).\n"
+    "Ctrl-C (SIGINT) or SIGTERM stops after the measurement under way; the report then\n"
+    "holds every finished row (a second signal stops at once; the report on disk is\n"
+    "still valid: it is replaced atomically after each row).\n"
+    "Exit status: 0; 1 when an implementation gave a wrong result; 2 bad usage or input;\n"
+    "3 internal error; 128 + signal number when interrupted.\n";
+
+typedef struct bench_options {
+    const char *impls, *suite, *seq, *heads, *kv_heads, *dims, *dim_v, *batch, *windows, *threads,
+        *out;
+    bool causal, no_ceiling;
+    double min_time, budget, mem_cap_gib;
+    int reps;
+} bench_options;
+
+/* OpenBLAS worker threads spin for about 2^28 cycles (THREAD_TIMEOUT) after a parallel
+ * call; a measurement started within that time shares its cores with them. */
+#define BLAS_SETTLE_SECONDS 0.15
+
+static volatile sig_atomic_t interrupted;
+
+static void settle_blas_threads(int threads) {
+    if (threads < 2)
+        return;
+    struct timespec pause = {0, (long)(BLAS_SETTLE_SECONDS * 1e9)};
+    nanosleep(&pause, NULL);
+}
+
+static void on_signal(int signal_number) {
+    interrupted = signal_number;
+}
+
+static int parse_double(const char *option, const char *text, double *out, attn_error *err) {
+    char *end = NULL;
+    double value = strtod(text, &end);
+    if (end == text || *end != '\0' || !(value > 0) || !isfinite(value))
+        return attn_fail_input(err, "%s %s: expected a positive number", option, text);
+    *out = value;
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, bench_options *o, attn_error *err) {
+    o->min_time = 0.05;
+    o->reps = 7;
+    o->budget = 5.0;
+    for (int i = 1; i < argc; i++) {
+        const char *value = NULL;
+        int m;
+        if (attn_cli_flag(argv[i], "--help") || attn_cli_flag(argv[i], "-h")) {
+            fputs(bench_help, stdout);
+            exit(ATTN_EXIT_OK);
+        } else if (attn_cli_flag(argv[i], "--causal"))
+            o->causal = true;
+        else if (attn_cli_flag(argv[i], "--no-ceiling"))
+            o->no_ceiling = true;
+        else if ((m = attn_cli_value(argc, argv, &i, "--impl", &o->impls, err)) ||
+                 (m = attn_cli_value(argc, argv, &i, "--suite", &o->suite, err)) ||
+                 (m = attn_cli_value(argc, argv, &i, "--seq", &o->seq, err)) ||
+                 (m = attn_cli_value(argc, argv, &i, "--heads", &o->heads, err)) ||
+                 (m = attn_cli_value(argc, argv, &i, "--kv-heads", &o->kv_heads, err)) ||
+                 (m = attn_cli_value(argc, argv, &i, "--dim", &o->dims, err)) ||
+                 (m = attn_cli_value(argc, argv, &i, "--dim-v", &o->dim_v, err)) ||
+                 (m = attn_cli_value(argc, argv, &i, "--batch", &o->batch, err)) ||
+                 (m = attn_cli_value(argc, argv, &i, "--window", &o->windows, err)) ||
+                 (m = attn_cli_value(argc, argv, &i, "--threads", &o->threads, err)) ||
+                 (m = attn_cli_value(argc, argv, &i, "--out", &o->out, err))) {
+            if (m < 0)
+                return -1;
+        } else if ((m = attn_cli_value(argc, argv, &i, "--min-time", &value, err))) {
+            if (m < 0 || parse_double("--min-time", value, &o->min_time, err))
+                return -1;
+        } else if ((m = attn_cli_value(argc, argv, &i, "--budget", &value, err))) {
+            if (m < 0 || parse_double("--budget", value, &o->budget, err))
+                return -1;
+        } else if ((m = attn_cli_value(argc, argv, &i, "--mem-cap", &value, err))) {
+            if (m < 0 || parse_double("--mem-cap", value, &o->mem_cap_gib, err))
+                return -1;
+        } else if ((m = attn_cli_value(argc, argv, &i, "--reps", &value, err))) {
+            if (m < 0 || attn_cli_positive("--reps", value, &o->reps, err))
+                return -1;
+            if (o->reps > ATTN_BENCH_MAX_SAMPLES)
+                return attn_fail_input(err, "--reps %d: at most %d", o->reps,
+                                       ATTN_BENCH_MAX_SAMPLES);
+        } else
+            return attn_fail_input(err, "bench: unknown option '%s' (see attnbench bench --help)",
+                                   argv[i]);
+    }
+    return 0;
+}
+
+static bool has_sweep_lists(const bench_options *o) {
+    return o->seq || o->heads || o->kv_heads || o->dims || o->dim_v || o->batch || o->windows ||
+           o->causal;
+}
+
+/* Builds the case list: a suite file, the command-line lists, or the embedded default. */
+static int load_cases(const bench_options *o, attn_suite *suite, attn_error *err) {
+    if (o->suite && has_sweep_lists(o))
+        return attn_fail_input(err, "bench: give --suite or sweep lists (--seq, --heads, ...), "
+                                    "not both");
+    if (o->suite) {
+        char path[4096];
+        return attn_suite_resolve(o->suite, path, sizeof path, err) ||
+               attn_suite_load(path, suite, err);
+    }
+    if (!has_sweep_lists(o))
+        return attn_suite_parse_text(default_sweep, "(embedded default sweep)", suite, err);
+    char windows[1024];
+    snprintf(windows, sizeof windows, "%s%s%s", o->causal ? "causal" : "",
+             o->causal && o->windows ? "," : "", o->windows ? o->windows : "");
+    char text[4096];
+    int n = snprintf(text, sizeof text, "n=%s hq=%s b=%s d=%s window=%s%s%s%s%s\n",
+                     o->seq ? o->seq : "1024", o->heads ? o->heads : "8", o->batch ? o->batch : "1",
+                     o->dims ? o->dims : "64", windows[0] ? windows : "global",
+                     o->kv_heads ? " hkv=" : "", o->kv_heads ? o->kv_heads : "",
+                     o->dim_v ? " dv=" : "", o->dim_v ? o->dim_v : "");
+    if (n < 0 || (size_t)n >= sizeof text)
+        return attn_fail_input(err, "bench: sweep lists too long");
+    /* Without --kv-heads every case has hkv = hq. */
+    if (!o->kv_heads) {
+        char *hq = strstr(text, "hq=");
+        memmove(hq + 1, hq + 2, strlen(hq + 2) + 1); /* "hq=" becomes "h=" */
+    }
+    return attn_suite_parse_text(text, "(command-line sweep)", suite, err);
+}
+
+static int parse_threads(const char *list, int **threads, size_t *count, attn_error *err) {
+    char text[256];
+    if (list)
+        snprintf(text, sizeof text, "%s", list);
+    else if (attn_cli_cpu_count() > 1)
+        snprintf(text, sizeof text, "1,%d", attn_cli_cpu_count());
+    else
+        snprintf(text, sizeof text, "1");
+    size_t n = 1;
+    for (const char *c = text; *c; c++)
+        n += *c == ',';
+    *threads = malloc(n * sizeof **threads);
+    if (!*threads)
+        return attn_fail_internal(err, "out of memory");
+    *count = 0;
+    char *save = NULL;
+    for (char *token = strtok_r(text, ",", &save); token; token = strtok_r(NULL, ",", &save))
+        if (attn_cli_positive("--threads", token, &(*threads)[(*count)++], err))
+            return -1;
+    if (*count == 0)
+        return attn_fail_input(err, "--threads: empty list");
+    return 0;
+}
+
+static double machine_memory_bytes(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (double)pages * (double)page : 8.0 * (1 << 30);
+}
+
+static int default_report_path(const attn_environment *env, char *out, size_t size,
+                               attn_error *err) {
+    const char *dir = getenv("ATTNBENCH_RESULTS_DIR");
+    if (!dir || !dir[0])
+        dir = ATTN_DEFAULT_RESULTS_DIR;
+    mkdir(dir, 0777);
+    int n = snprintf(out, size, "%s/bench-%s.csv", dir, env->run_id);
+    if (n < 0 || (size_t)n >= size)
+        return attn_fail_input(err, "results folder path too long: %s", dir);
+    return 0;
+}
+
+/* Progress on stderr when it is a terminal: case i of n, what runs, elapsed, left. */
+static void show_progress(size_t done, size_t total, const char *impl, const attn_case *c,
+                          int threads, double started) {
+    if (!isatty(STDERR_FILENO))
+        return;
+    char text[ATTN_CASE_STRING_MAX];
+    attn_case_format(c, text);
+    double elapsed = attn_now_seconds() - started;
+    double left = done ? elapsed / (double)done * (double)(total - done) : 0;
+    fprintf(stderr, "\r\033[K[%zu/%zu] %.0fs elapsed, ~%.0fs left: %s t=%d nq=%lld h=%lld %s",
+            done + 1, total, elapsed, left, impl, threads, (long long)c->problem.seq_q,
+            (long long)c->problem.heads_q,
+            c->problem.window_left < 0 && c->problem.window_right == 0 ? "causal" : "");
+    fflush(stderr);
+}
+
+/* One summary cell: a finished measurement's place in the table. */
+typedef struct summary_cell {
+    const attn_impl *impl;
+    int threads;
+    attn_case c;
+    attn_bench_status status;
+    double gflops, frac;
+} summary_cell;
+
+static bool same_row(const summary_cell *a, const summary_cell *b) {
+    const attn_problem *p = &a->c.problem, *q = &b->c.problem;
+    return a->impl == b->impl && a->threads == b->threads && p->batch == q->batch &&
+           p->heads_q == q->heads_q && p->heads_kv == q->heads_kv && p->head_dim == q->head_dim &&
+           p->head_dim_v == q->head_dim_v && p->window_left == q->window_left &&
+           p->window_right == q->window_right;
+}
+
+static void print_summary(const summary_cell *cells, size_t count) {
+    int64_t seqs[64];
+    size_t seq_count = 0;
+    for (size_t n = 0; n < count; n++) {
+        bool seen = false;
+        for (size_t s = 0; s < seq_count; s++)
+            seen |= seqs[s] == cells[n].c.problem.seq_q;
+        if (!seen && seq_count < 64)
+            seqs[seq_count++] = cells[n].c.problem.seq_q;
+    }
+    for (size_t a = 1; a < seq_count; a++)
+        for (size_t b = a; b > 0 && seqs[b - 1] > seqs[b]; b--) {
+            int64_t t = seqs[b];
+            seqs[b] = seqs[b - 1];
+            seqs[b - 1] = t;
+        }
+    printf("\nGFLOP/s (fraction of sgemm at the same shape and threads) by nq:\n");
+    printf("%-8s %3s %2s %3s %3s %4s %-7s", "impl", "thr", "b", "hq", "hkv", "d", "mask");
+    for (size_t s = 0; s < seq_count; s++)
+        printf(" %13lld", (long long)seqs[s]);
+    putchar('\n');
+    for (size_t n = 0; n < count; n++) {
+        bool first = true;
+        for (size_t m = 0; m < n && first; m++)
+            first = !same_row(&cells[m], &cells[n]);
+        if (!first)
+            continue;
+        const attn_problem *p = &cells[n].c.problem;
+        char mask[32];
+        if (p->window_left < 0 && p->window_right < 0)
+            snprintf(mask, sizeof mask, "global");
+        else if (p->window_left < 0 && p->window_right == 0)
+            snprintf(mask, sizeof mask, "causal");
+        else
+            snprintf(mask, sizeof mask, "%lld:%lld", (long long)p->window_left,
+                     (long long)p->window_right);
+        printf("%-8s %3d %2lld %3lld %3lld %4lld %-7s", cells[n].impl->name, cells[n].threads,
+               (long long)p->batch, (long long)p->heads_q, (long long)p->heads_kv,
+               (long long)p->head_dim, mask);
+        for (size_t s = 0; s < seq_count; s++) {
+            const summary_cell *cell = NULL;
+            for (size_t m = n; m < count; m++)
+                if (same_row(&cells[m], &cells[n]) && cells[m].c.problem.seq_q == seqs[s])
+                    cell = &cells[m];
+            if (!cell)
+                printf(" %13s", "");
+            else if (cell->status != ATTN_BENCH_OK)
+                printf(" %13s", attn_bench_status_name(cell->status));
+            else if (cell->frac > 0)
+                printf(" %7.1f(%.2f)", cell->gflops, cell->frac);
+            else
+                printf(" %13.1f", cell->gflops);
+        }
+        putchar('\n');
+    }
+}
+
+typedef struct sweep {
+    const bench_options *options;
+    const attn_impl **impls;
+    size_t impl_count;
+    int *threads;
+    size_t thread_count;
+    attn_suite suite;
+    attn_environment env;
+    char affinity[256];
+    attn_csv csv;
+    summary_cell *cells;
+    size_t cell_count;
+    double *rates; /* last measured FLOP/s per (impl, threads), for budget predictions */
+    size_t counts[ATTN_BENCH_STATUS_COUNT];
+} sweep;
+
+static int run_one(sweep *s, size_t impl_index, size_t thread_index, const attn_case *c,
+                   attn_error *err) {
+    const bench_options *o = s->options;
+    const attn_impl *impl = s->impls[impl_index];
+    int threads = s->threads[thread_index];
+    double *rate = &s->rates[impl_index * s->thread_count + thread_index];
+    attn_bench_options options = {
+        .timing = {o->min_time, o->reps, o->budget},
+        .memory_cap_bytes =
+            o->mem_cap_gib > 0 ? o->mem_cap_gib * (1 << 30) : machine_memory_bytes() / 2,
+    };
+    attn_work work;
+    attn_work_of(c, &work);
+    options.predicted_seconds = *rate > 0 ? work.flops / *rate : 0;
+    attn_bench_result result;
+    attn_bench_case(impl, c, threads, &options, &result);
+    settle_blas_threads(threads);
+    if (result.status == ATTN_BENCH_OK)
+        *rate = result.work.flops / result.stats.median;
+    double sgemm = 0;
+    if (!o->no_ceiling && result.status == ATTN_BENCH_OK) {
+        attn_timing_options ceiling_timing = {o->min_time, o->reps, fmin(o->budget, 2.0)};
+        bool measured_now = false;
+        if (attn_sgemm_ceiling(c->problem.seq_q, c->problem.seq_kv, c->problem.head_dim, threads,
+                               &ceiling_timing, &sgemm, &measured_now, err))
+            return -1;
+        if (measured_now)
+            settle_blas_threads(threads);
+    }
+    attn_bench_row row = {&s->env, s->affinity, impl, c, threads, o->reps, &result, sgemm};
+    const char *fields[128];
+    char *storage = NULL;
+    if (attn_bench_row_fields(&row, fields, &storage))
+        return attn_fail_internal(err, "out of memory formatting a report row");
+    int rc = attn_csv_append(&s->csv, fields, err);
+    free(storage);
+    s->counts[result.status]++;
+    s->cells[s->cell_count++] = (summary_cell){
+        impl, threads, *c, result.status, result.gflops, sgemm > 0 ? result.gflops / sgemm : 0};
+    if (result.status == ATTN_BENCH_WRONG) {
+        char text[ATTN_CASE_STRING_MAX];
+        attn_case_format(c, text);
+        fprintf(stderr, "\nattnbench: %s gave a wrong result on '%s': %s\n", impl->name, text,
+                result.reason);
+    }
+    return rc;
+}
+
+static int run_sweep(sweep *s, attn_error *err) {
+    size_t total = s->suite.count * s->thread_count * s->impl_count, done = 0;
+    double started = attn_now_seconds();
+    for (size_t n = 0; n < s->suite.count && !interrupted; n++)
+        for (size_t t = 0; t < s->thread_count && !interrupted; t++)
+            for (size_t m = 0; m < s->impl_count && !interrupted; m++) {
+                show_progress(done, total, s->impls[m]->name, &s->suite.cases[n], s->threads[t],
+                              started);
+                if (run_one(s, m, t, &s->suite.cases[n], err))
+                    return -1;
+                done++;
+            }
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "\r\033[K");
+    printf("bench: %zu of %zu measurements in %.1f s%s\n", done, total,
+           attn_now_seconds() - started, interrupted ? " (interrupted)" : "");
+    return 0;
+}
+
+int attn_cmd_bench(int argc, char **argv) {
+    attn_error err = {0};
+    bench_options o = {0};
+    sweep s = {.options = &o};
+    char path[4096];
+    int status = ATTN_EXIT_OK;
+    if (parse_options(argc, argv, &o, &err) ||
+        attn_cli_select_impls(o.impls, &s.impls, &s.impl_count, &err) ||
+        parse_threads(o.threads, &s.threads, &s.thread_count, &err) ||
+        load_cases(&o, &s.suite, &err)) {
+        status = attn_cli_report(&err);
+        goto done;
+    }
+    attn_environment_read(&s.env);
+    attn_affinity_describe(s.affinity, sizeof s.affinity);
+    if (o.out)
+        snprintf(path, sizeof path, "%s", o.out);
+    else if (default_report_path(&s.env, path, sizeof path, &err)) {
+        status = attn_cli_report(&err);
+        goto done;
+    }
+    size_t total = s.suite.count * s.thread_count * s.impl_count;
+    s.cells = calloc(total, sizeof *s.cells);
+    s.rates = calloc(s.impl_count * s.thread_count, sizeof *s.rates);
+    if (!s.cells || !s.rates) {
+        attn_fail_internal(&err, "out of memory");
+        status = attn_cli_report(&err);
+        goto done;
+    }
+    if (attn_csv_open(&s.csv, path, attn_bench_columns, attn_bench_column_count, &err)) {
+        status = attn_cli_report(&err);
+        goto done;
+    }
+    if (s.env.blas_note[0])
+        fprintf(stderr, "attnbench: OpenBLAS: %s\n", s.env.blas_note);
+    printf("bench: %zu case(s) x %zu thread count(s) x %zu implementation(s); OpenBLAS core %s; "
+           "report %s\n",
+           s.suite.count, s.thread_count, s.impl_count, s.env.blas_core, path);
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_signal;
+    action.sa_flags = (int)SA_RESETHAND; /* a second signal ends the run at once */
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+    if (run_sweep(&s, &err)) {
+        status = attn_cli_report(&err);
+        goto done;
+    }
+    print_summary(s.cells, s.cell_count);
+    printf("bench: %zu ok, %zu wrong, %zu skipped, %zu over_budget, %zu over_memory, %zu error; "
+           "report: %s\n",
+           s.counts[ATTN_BENCH_OK], s.counts[ATTN_BENCH_WRONG], s.counts[ATTN_BENCH_SKIPPED],
+           s.counts[ATTN_BENCH_OVER_BUDGET], s.counts[ATTN_BENCH_OVER_MEMORY],
+           s.counts[ATTN_BENCH_ERROR], path);
+    if (interrupted) {
+        fprintf(stderr, "attnbench: interrupted by signal %d; %s holds the %zu rows finished\n",
+                (int)interrupted, path, s.cell_count);
+        status = 128 + (int)interrupted;
+    } else if (s.counts[ATTN_BENCH_WRONG])
+        status = ATTN_EXIT_CHECK_FAILED;
+done:
+    attn_csv_close(&s.csv);
+    free(s.cells);
+    free(s.rates);
+    free(s.threads);
+    free((void *)s.impls);
+    attn_suite_free(&s.suite);
+    return status;
+}

@@ -1,0 +1,122 @@
+/* Environment capture and the OpenBLAS core fallback. */
+#define _GNU_SOURCE
+#include "environment.h"
+
+#include <cblas.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attn_git_commit.h"
+
+#ifndef ATTN_COMPILER_FLAGS
+#define ATTN_COMPILER_FLAGS "?"
+#endif
+
+/* Cores the DYNAMIC_ARCH build falls back to when it does not know the CPU model. */
+static const char *const generic_cores[] = {"Prescott", "Core2",      "Katmai", "Nehalem",
+                                            "Penryn",   "Dunnington", "Atom"};
+
+bool attn_blas_core_is_fallback(const char **better_core) {
+    const char *core = openblas_get_corename();
+    bool generic = false;
+    for (size_t n = 0; n < sizeof generic_cores / sizeof generic_cores[0]; n++)
+        generic |= core && strcasecmp(core, generic_cores[n]) == 0;
+    __builtin_cpu_init();
+    const char *better = __builtin_cpu_supports("avx512f") ? "SkylakeX"
+                         : __builtin_cpu_supports("avx2")  ? "Haswell"
+                                                           : NULL;
+    if (better_core)
+        *better_core = better;
+    return generic && better != NULL;
+}
+
+void attn_blas_core_fix_or_return(char **argv) {
+    const char *better = NULL;
+    if (getenv("ATTNBENCH_KEEP_BLAS_CORE") || getenv("OPENBLAS_CORETYPE") ||
+        !attn_blas_core_is_fallback(&better))
+        return;
+    fprintf(stderr,
+            "attnbench: OpenBLAS chose its generic '%s' core on a CPU with %s; restarting "
+            "with OPENBLAS_CORETYPE=%s (set OPENBLAS_CORETYPE to choose, or "
+            "ATTNBENCH_KEEP_BLAS_CORE=1 to keep)\n",
+            openblas_get_corename(), strcmp(better, "SkylakeX") == 0 ? "AVX-512" : "AVX2", better);
+    setenv("OPENBLAS_CORETYPE", better, 1);
+    setenv("ATTNBENCH_BLAS_CORE_FIXED", openblas_get_corename(), 1);
+    fflush(NULL);
+    execv("/proc/self/exe", argv);
+    perror("attnbench: could not restart (going on with the generic core)");
+}
+
+void attn_set_threads(int threads) {
+    omp_set_num_threads(threads);
+    openblas_set_num_threads(threads);
+}
+
+static void read_cpu_model(char *out, size_t size) {
+    snprintf(out, size, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) != 0)
+            continue;
+        const char *colon = strchr(line, ':');
+        if (colon) {
+            colon++;
+            while (*colon == ' ' || *colon == '\t')
+                colon++;
+            snprintf(out, size, "%s", colon);
+            out[strcspn(out, "\n")] = '\0';
+        }
+        break;
+    }
+    fclose(f);
+}
+
+void attn_environment_read(attn_environment *env) {
+    memset(env, 0, sizeof *env);
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    strftime(env->timestamp_utc, sizeof env->timestamp_utc, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+    snprintf(env->run_id, sizeof env->run_id, "%s-%ld", stamp, (long)getpid());
+    snprintf(env->git_commit, sizeof env->git_commit, "%s", ATTN_GIT_COMMIT);
+    if (gethostname(env->host, sizeof env->host) != 0)
+        snprintf(env->host, sizeof env->host, "unknown");
+    read_cpu_model(env->cpu, sizeof env->cpu);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    env->cores = cores > 0 ? (int)cores : 1;
+#if defined(__clang__)
+    snprintf(env->compiler, sizeof env->compiler, "clang %s", __clang_version__);
+#elif defined(__GNUC__)
+    snprintf(env->compiler, sizeof env->compiler, "gcc %s", __VERSION__);
+#else
+    snprintf(env->compiler, sizeof env->compiler, "unknown");
+#endif
+    snprintf(env->compiler_flags, sizeof env->compiler_flags, "%s", ATTN_COMPILER_FLAGS);
+    const char *config = openblas_get_config();
+    snprintf(env->blas, sizeof env->blas, "OpenBLAS %s", config ? config : "?");
+    const char *core = openblas_get_corename();
+    snprintf(env->blas_core, sizeof env->blas_core, "%s", core ? core : "?");
+    static const char *const modes[] = {"sequential", "pthreads", "openmp"};
+    int parallel = openblas_get_parallel();
+    snprintf(env->blas_threading, sizeof env->blas_threading, "%s",
+             parallel >= 0 && parallel <= 2 ? modes[parallel] : "?");
+    const char *fixed = getenv("ATTNBENCH_BLAS_CORE_FIXED");
+    const char *better = NULL;
+    if (fixed)
+        snprintf(env->blas_note, sizeof env->blas_note,
+                 "generic core %s replaced by OPENBLAS_CORETYPE=%s", fixed,
+                 getenv("OPENBLAS_CORETYPE"));
+    else if (attn_blas_core_is_fallback(&better))
+        snprintf(env->blas_note, sizeof env->blas_note,
+                 "WARNING: generic fallback core; OPENBLAS_CORETYPE=%s would be faster", better);
+    snprintf(env->openmp, sizeof env->openmp, "%d", _OPENMP);
+}

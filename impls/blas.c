@@ -1,0 +1,154 @@
+/* blas: attention from two OpenBLAS sgemm calls per block of query rows, S = Q K^T over
+ * the keys the block can see, then the masked softmax of S in place, then O = P V. Memory
+ * is one block of scores (at most 256 rows x Nkv, fewer rows for long sequences).
+ * OpenBLAS does the threading (args->threads); the softmax between the products is one
+ * thread, vectorised (simd_ops.h). */
+#include "attnbench.h"
+#include "simd_ops.h"
+#include "tile_kernel.h"
+
+#include <cblas.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+
+/* Some cblas.h versions do not declare it; OpenBLAS always exports it. */
+void openblas_set_num_threads(int num_threads);
+
+/* Query rows per block, and the cap on one block's score matrix. */
+#define BLAS_BLOCK_ROWS 256
+#define BLAS_SCORE_BYTES ((size_t)16 << 20)
+#define LOG2_E 1.4426950408889634
+#define LN_2 0.6931471805599453
+
+/* Rows per block: BLAS_BLOCK_ROWS unless the scores of that many rows would exceed
+ * BLAS_SCORE_BYTES (long key sequences), and never fewer than 16. */
+static int64_t block_rows(const attn_problem *p) {
+    int64_t rows = (int64_t)(BLAS_SCORE_BYTES / sizeof(float)) / (p->seq_kv > 0 ? p->seq_kv : 1);
+    rows = rows < BLAS_BLOCK_ROWS ? rows : BLAS_BLOCK_ROWS;
+    return rows < 16 ? 16 : rows;
+}
+
+/* cblas takes int dimensions. */
+static int blas_supports(const attn_problem *p, char *why, size_t why_size) {
+    const int64_t largest = p->seq_kv > p->head_dim ? p->seq_kv : p->head_dim;
+    if ((largest > p->head_dim_v ? largest : p->head_dim_v) <= INT_MAX)
+        return ATTN_OK;
+    snprintf(why, why_size, "a dimension exceeds cblas's int range (%d)", INT_MAX);
+    return ATTN_UNSUPPORTED;
+}
+
+/* Scores [rows][Nkv], then the row maxima and sums [rows] each. */
+static size_t blas_workspace_size(const attn_problem *p, int threads) {
+    (void)threads;
+    const size_t rows = (size_t)block_rows(p);
+    return (rows * (size_t)p->seq_kv + 2 * rows) * sizeof(float);
+}
+
+/* The state of one block of query rows [row0, row0 + rows) with keys [key0, key0 + keys). */
+typedef struct score_block {
+    int64_t row0, rows, key0, keys;
+    float *s;   /* [rows][keys]: scores in log2 units, then unnormalised probabilities */
+    float *m;   /* [rows] row maximum (log2 units) */
+    float *sum; /* [rows] sum of the row's probabilities; 0 when the row sees no key */
+} score_block;
+
+/* Replaces each score row by exp2(s - max) over the row's visible keys and 0 elsewhere. */
+static void softmax_rows(const attn_simd_ops *ops, const attn_problem *p, score_block *blk) {
+    for (int64_t r = 0; r < blk->rows; r++) {
+        float *row = blk->s + r * blk->keys;
+        int64_t first, last;
+        attn_visible_keys(p, blk->row0 + r, &first, &last);
+        first = first > blk->key0 ? first - blk->key0 : 0;
+        last = last > blk->key0 ? last - blk->key0 : 0;
+        for (int64_t j = 0; j < first; j++)
+            row[j] = 0.0f;
+        for (int64_t j = last > first ? last : first; j < blk->keys; j++)
+            row[j] = 0.0f;
+        if (first >= last) {
+            blk->m[r] = -INFINITY;
+            blk->sum[r] = 0.0f;
+            continue;
+        }
+        blk->m[r] = ops->row_max(row + first, last - first);
+        blk->sum[r] = ops->row_exp2(row + first, last - first, blk->m[r]);
+    }
+}
+
+/* Divides the rows of O by their sums and writes LSE; rows that see no key get O = 0 and
+ * LSE = -inf. */
+static void normalise_rows(const attn_problem *p, const attn_head *head, const score_block *blk) {
+    const int64_t dv = p->head_dim_v;
+    for (int64_t r = 0; r < blk->rows; r++) {
+        float *out = head->o + (blk->row0 + r) * dv;
+        const float total = blk->sum[r];
+        const float inverse = total > 0.0f ? 1.0f / total : 0.0f;
+        for (int64_t c = 0; c < dv; c++)
+            out[c] = total > 0.0f ? out[c] * inverse : 0.0f;
+        if (head->lse)
+            head->lse[blk->row0 + r] =
+                total > 0.0f ? (float)(LN_2 * ((double)blk->m[r] + log2((double)total)))
+                             : -INFINITY;
+    }
+}
+
+static void zero_rows(const attn_problem *p, const attn_head *head, const score_block *blk) {
+    for (int64_t r = 0; r < blk->rows; r++) {
+        for (int64_t c = 0; c < p->head_dim_v; c++)
+            head->o[(blk->row0 + r) * p->head_dim_v + c] = 0.0f;
+        if (head->lse)
+            head->lse[blk->row0 + r] = -INFINITY;
+    }
+}
+
+static void attend_block(const attn_simd_ops *ops, const attn_problem *p, const attn_head *head,
+                         score_block *blk) {
+    const int d = (int)p->head_dim, dv = (int)p->head_dim_v;
+    int64_t unused, key_end;
+    attn_visible_keys(p, blk->row0, &blk->key0, &unused);
+    attn_visible_keys(p, blk->row0 + blk->rows - 1, &unused, &key_end);
+    blk->keys = key_end - blk->key0;
+    if (blk->keys <= 0) {
+        zero_rows(p, head, blk);
+        return;
+    }
+    const int rows = (int)blk->rows, keys = (int)blk->keys;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, d,
+                (float)(p->scale * LOG2_E), head->q + blk->row0 * d, d,
+                head->k + blk->key0 * d, d, 0.0f, blk->s, keys);
+    softmax_rows(ops, p, blk);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, dv, keys, 1.0f, blk->s, keys,
+                head->v + blk->key0 * dv, dv, 0.0f, head->o + blk->row0 * dv, dv);
+    normalise_rows(p, head, blk);
+}
+
+static int blas_forward(const attn_args *a) {
+    const attn_problem *p = a->problem;
+    if (attn_workspace_check(a, blas_workspace_size(p, a->threads)) != ATTN_OK)
+        return ATTN_FAILED;
+    openblas_set_num_threads(a->threads);
+    const attn_simd_ops *ops = attn_simd_ops_select();
+    const int64_t step = block_rows(p);
+    float *scores = a->workspace;
+    score_block blk = {.s = scores, .m = scores + step * p->seq_kv};
+    blk.sum = blk.m + step;
+    for (int64_t b = 0; b < p->batch; b++)
+        for (int64_t h = 0; h < p->heads_q; h++) {
+            const attn_head head = attn_head_at(a, b, h);
+            for (blk.row0 = 0; blk.row0 < p->seq_q; blk.row0 += step) {
+                blk.rows = p->seq_q - blk.row0 < step ? p->seq_q - blk.row0 : step;
+                attend_block(ops, p, &head, &blk);
+            }
+        }
+    return ATTN_OK;
+}
+
+const attn_impl attn_impl_blas = {
+    .abi_version = ATTN_ABI_VERSION,
+    .name = "blas",
+    .summary = "OpenBLAS sgemm for QK^T and PV per block of 256 query rows, threads in BLAS",
+    .caps = ATTN_CAP_ALL,
+    .supports = blas_supports,
+    .workspace_size = blas_workspace_size,
+    .forward = blas_forward,
+};

@@ -1,0 +1,38 @@
+/* blocked: single-threaded fused attention. Query tiles of 64 rows stream over key tiles
+ * of 64 with the online softmax (tile_kernel.h), so no score matrix is materialised and
+ * scratch memory is O(tile) whatever the sequence length; AVX-512 micro-kernels when the
+ * CPU has them (ATTNBENCH_NO_SIMD=1 forces the portable path). Ignores args->threads. */
+#include "attnbench.h"
+#include "tile_kernel.h"
+
+/* Keys per key tile: scores of 64 x 64 stay in L1 next to the packed queries. */
+#define BLOCKED_KEY_TILE 64
+
+static size_t blocked_workspace_size(const attn_problem *p, int threads) {
+    (void)threads;
+    return attn_tile_workspace_bytes(p, BLOCKED_KEY_TILE);
+}
+
+static int blocked_forward(const attn_args *a) {
+    const attn_problem *p = a->problem;
+    if (attn_workspace_check(a, blocked_workspace_size(p, 1)) != ATTN_OK)
+        return ATTN_FAILED;
+    const attn_simd_ops *ops = attn_simd_ops_select();
+    const int64_t tiles = attn_tile_count(p);
+    for (int64_t b = 0; b < p->batch; b++)
+        for (int64_t h = 0; h < p->heads_q; h++) {
+            const attn_head head = attn_head_at(a, b, h);
+            for (int64_t t = 0; t < tiles; t++)
+                attn_tile_run(ops, p, &head, t, BLOCKED_KEY_TILE, a->workspace);
+        }
+    return ATTN_OK;
+}
+
+const attn_impl attn_impl_blocked = {
+    .abi_version = ATTN_ABI_VERSION,
+    .name = "blocked",
+    .summary = "1 thread, 64x64 tiles, online softmax, O(tile) memory, AVX-512 or portable",
+    .caps = ATTN_CAP_ALL,
+    .workspace_size = blocked_workspace_size,
+    .forward = blocked_forward,
+};

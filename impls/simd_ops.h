@@ -1,0 +1,69 @@
+/* The vector operations the fused attention kernels are built from, as a table of
+ * function pointers: a portable C table that is always correct, and an AVX-512 table
+ * chosen at run time when the CPU has it. Internal to impls/ (not an implementation).
+ *
+ * The tile operations work on one query tile laid out "rows across lanes": scores,
+ * probabilities and the output accumulator hold ATTN_TILE_ROWS values per key (or per
+ * output column), one per query row, so every vector operation runs down the rows and
+ * the softmax needs no horizontal reductions. An operation may cover only some of the
+ * tile's groups of ATTN_ROW_GROUP rows (those that see the keys at hand): its pointers
+ * then start at the first group's lanes and `groups` says how many follow; the lane
+ * stride of a key or column stays ATTN_TILE_ROWS. Scores are in log2 units (queries are
+ * pre-multiplied by scale * log2(e)), so exp2 replaces exp.
+ */
+#ifndef ATTN_SIMD_OPS_H
+#define ATTN_SIMD_OPS_H
+
+#include <stdint.h>
+
+/* Query rows per tile, as groups of 16 (one AVX-512 vector of floats). */
+#define ATTN_ROW_GROUP 16
+#define ATTN_TILE_GROUPS 4
+#define ATTN_TILE_ROWS (ATTN_ROW_GROUP * ATTN_TILE_GROUPS)
+
+/* The scores operation computes keys in groups of up to this many: a score buffer holds
+ * key counts rounded up to a multiple of it (the extra rows are scratch). */
+#define ATTN_KEY_GROUP 8
+
+#define ATTN_INTERNAL __attribute__((visibility("hidden")))
+
+typedef struct attn_simd_ops {
+    const char *name;
+    /* qt[c][r] = q[r][c] * factor for r < rows (<= ATTN_TILE_ROWS), 0 for the rows
+     * after: qt is [d][ATTN_TILE_ROWS], q is [rows][d]. */
+    void (*pack_queries)(float *qt, const float *q, int64_t rows, int64_t d, float factor);
+    /* s[j][r] = sum_c qt[c][r] * k[j][c] for j < key_count: qt is [d][ATTN_TILE_ROWS], k
+     * is [key_count][d], s is [round_up(key_count, ATTN_KEY_GROUP)][ATTN_TILE_ROWS]. */
+    void (*scores)(const float *qt, const float *k, int64_t d, int64_t key_count, int groups,
+                   float *s);
+    /* s[j][r] = -inf unless first[r] <= j < last[r] (key indices relative to s). */
+    void (*mask)(float *s, int64_t key_count, int groups, const int32_t *first,
+                 const int32_t *last);
+    /* The online-softmax step for one key tile: per row r, raises the running maximum
+     * m[r] to cover the tile, replaces s by exp2(s - m), sets rescale[r] = exp2(m_old -
+     * m_new) and sum[r] = sum[r] * rescale[r] + sum_j s[j][r]. A row whose maximum is
+     * still -inf (no visible key yet) gets zero probabilities, never NaN. */
+    void (*softmax_step)(float *s, int64_t key_count, int groups, float *m, float *sum,
+                         float *rescale);
+    /* ot[c][r] = ot[c][r] * rescale[r] + sum_j v[j][c] * p[j][r], for c < dv: ot is
+     * [dv][ATTN_TILE_ROWS], v is [key_count][dv], p is [key_count][ATTN_TILE_ROWS]. */
+    void (*accumulate)(const float *p, const float *v, int64_t dv, int64_t key_count,
+                       int groups, const float *rescale, float *ot);
+    /* o[r][c] = ot[c][r] * factor[r] for r < rows, c < dv: o is [rows][dv]. */
+    void (*unpack_rows)(const float *ot, int64_t dv, int64_t rows, const float *factor,
+                        float *o);
+    /* Row-major helpers for kernels that keep whole score rows (blas): the maximum of x[0,
+     * n) (n >= 1), and x[j] = exp2(x[j] - shift) in place, returning the sum. */
+    float (*row_max)(const float *x, int64_t n);
+    float (*row_exp2)(float *x, int64_t n, float shift);
+} attn_simd_ops;
+
+/* The table this process uses: AVX-512 when the CPU supports it, unless the environment
+ * sets ATTNBENCH_NO_SIMD to a value other than "0" (to test the portable path). */
+ATTN_INTERNAL const attn_simd_ops *attn_simd_ops_select(void);
+
+/* The two tables; attn_simd_ops_avx512 is NULL when the compiler cannot build it. */
+ATTN_INTERNAL extern const attn_simd_ops attn_simd_ops_portable;
+ATTN_INTERNAL extern const attn_simd_ops *const attn_simd_ops_avx512;
+
+#endif

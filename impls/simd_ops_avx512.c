@@ -1,0 +1,306 @@
+/* The AVX-512 table of attention vector operations (simd_ops.h): register-blocked FMA
+ * micro-kernels and a polynomial exp2. Compiled with per-function target attributes, so
+ * the file needs no special flags and the table is used only where the CPU has AVX-512F
+ * (simd_ops.c decides). */
+#include "simd_ops.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f,fma")))
+#define INLINE static inline __attribute__((always_inline))
+#define ROWS ATTN_TILE_ROWS
+#define GROUP ATTN_ROW_GROUP
+
+/* Register blocks of about 16 accumulators: keys per block of the scores kernel and
+ * output columns per block of the accumulate kernel, for `groups` vectors of rows. */
+#define KEYS_PER_BLOCK(groups) ((groups) <= 2 ? ATTN_KEY_GROUP : 4)
+#define COLUMNS_PER_BLOCK(groups) ((groups) <= 2 ? 8 : 4)
+
+/* 2^x with a few ulp of error: x = n + f with n an integer and |f| <= 1/2, 2^f from the
+ * degree-6 polynomial of Cephes' exp2f, then scaled by 2^n. Clamping at -200 first makes
+ * -inf (masked scores) come out as exactly 0 instead of NaN. */
+AVX512 INLINE __m512 exp2_ps(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-200.0f));
+    const __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 f = _mm512_sub_ps(x, n);
+    __m512 p = _mm512_set1_ps(1.535336188319500e-4f);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.339887440266574e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618437357674640e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550332471162809e-2f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402264791363012e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931472028550421e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* Lanes [0, n) of a 16-lane mask, n < 16. */
+static inline __mmask16 first_lanes(int64_t n) {
+    return (__mmask16)((1u << n) - 1u);
+}
+
+AVX512 INLINE __m512i lane_numbers(void) {
+    return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+
+/* Gathers the tile's rows column by column (rows are d floats apart). */
+AVX512 static void avx512_pack_queries(float *qt, const float *q, int64_t rows, int64_t d,
+                                       float factor) {
+    if (d > ((int64_t)1 << 24)) { /* gather indices are 32-bit */
+        attn_simd_ops_portable.pack_queries(qt, q, rows, d, factor);
+        return;
+    }
+    __m512i index[ATTN_TILE_GROUPS];
+    __mmask16 valid[ATTN_TILE_GROUPS];
+    for (int v = 0; v < ATTN_TILE_GROUPS; v++) {
+        const __m512i row = _mm512_add_epi32(lane_numbers(), _mm512_set1_epi32(GROUP * v));
+        index[v] = _mm512_mullo_epi32(row, _mm512_set1_epi32((int)d));
+        valid[v] = _mm512_cmpgt_epi32_mask(_mm512_set1_epi32((int)rows), row);
+    }
+    const __m512 scale = _mm512_set1_ps(factor);
+    for (int64_t c = 0; c < d; c++)
+        for (int v = 0; v < ATTN_TILE_GROUPS; v++) {
+            const __m512 x =
+                _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid[v], index[v], q + c, 4);
+            _mm512_store_ps(qt + c * ROWS + GROUP * v, _mm512_mul_ps(x, scale));
+        }
+}
+
+/* Scores of `keys` keys against `groups` row vectors: keys x groups accumulators, each
+ * step loading `groups` query vectors and broadcasting `keys` key elements. */
+AVX512 INLINE void scores_block(const float *qt, const float *const *key, int64_t d, int keys,
+                                int groups, float *s) {
+    __m512 acc[ATTN_KEY_GROUP][ATTN_TILE_GROUPS];
+#pragma GCC unroll 8
+    for (int g = 0; g < keys; g++)
+#pragma GCC unroll 4
+        for (int v = 0; v < groups; v++)
+            acc[g][v] = _mm512_setzero_ps();
+    for (int64_t c = 0; c < d; c++) {
+        __m512 q[ATTN_TILE_GROUPS];
+#pragma GCC unroll 4
+        for (int v = 0; v < groups; v++)
+            q[v] = _mm512_load_ps(qt + c * ROWS + GROUP * v);
+#pragma GCC unroll 8
+        for (int g = 0; g < keys; g++) {
+            const __m512 b = _mm512_set1_ps(key[g][c]);
+#pragma GCC unroll 4
+            for (int v = 0; v < groups; v++)
+                acc[g][v] = _mm512_fmadd_ps(q[v], b, acc[g][v]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int g = 0; g < keys; g++)
+#pragma GCC unroll 4
+        for (int v = 0; v < groups; v++)
+            _mm512_store_ps(s + g * ROWS + GROUP * v, acc[g][v]);
+}
+
+AVX512 INLINE void scores_body(const float *qt, const float *k, int64_t d, int64_t key_count,
+                               int groups, float *s) {
+    const int keys = KEYS_PER_BLOCK(groups);
+    for (int64_t j = 0; j < key_count; j += keys) {
+        const float *key[ATTN_KEY_GROUP];
+#pragma GCC unroll 8
+        for (int g = 0; g < keys; g++) /* past the end: repeat the last key (scratch rows) */
+            key[g] = k + (j + g < key_count ? j + g : key_count - 1) * d;
+        scores_block(qt, key, d, keys, groups, s + j * ROWS);
+    }
+}
+
+/* One copy of the kernel per row-group count, so that every loop bound is a constant. */
+AVX512 static void avx512_scores(const float *qt, const float *k, int64_t d, int64_t key_count,
+                                 int groups, float *s) {
+    switch (groups) {
+    case 1:
+        scores_body(qt, k, d, key_count, 1, s);
+        break;
+    case 2:
+        scores_body(qt, k, d, key_count, 2, s);
+        break;
+    case 3:
+        scores_body(qt, k, d, key_count, 3, s);
+        break;
+    default:
+        scores_body(qt, k, d, key_count, 4, s);
+        break;
+    }
+}
+
+AVX512 static void avx512_mask(float *s, int64_t key_count, int groups, const int32_t *first,
+                               const int32_t *last) {
+    const __m512 minus_inf = _mm512_set1_ps(-__builtin_inff());
+    for (int v = 0; v < groups; v++) {
+        const __m512i lo = _mm512_loadu_si512(first + GROUP * v);
+        const __m512i hi = _mm512_loadu_si512(last + GROUP * v);
+        for (int64_t j = 0; j < key_count; j++) {
+            const __m512i key = _mm512_set1_epi32((int)j);
+            const __mmask16 hidden =
+                _mm512_cmpgt_epi32_mask(lo, key) | _mm512_cmple_epi32_mask(hi, key);
+            _mm512_mask_store_ps(s + j * ROWS + GROUP * v, hidden, minus_inf);
+        }
+    }
+}
+
+AVX512 static void avx512_softmax_step(float *s, int64_t key_count, int groups, float *m,
+                                       float *sum, float *rescale) {
+    const __m512 minus_inf = _mm512_set1_ps(-__builtin_inff());
+    for (int v = 0; v < groups; v++) {
+        const __m512 old_max = _mm512_load_ps(m + GROUP * v);
+        __m512 new_max = old_max;
+        for (int64_t j = 0; j < key_count; j++)
+            new_max = _mm512_max_ps(new_max, _mm512_load_ps(s + j * ROWS + GROUP * v));
+        /* Rows that have seen no visible key shift by 0, so exp2(-inf) = 0, not NaN. */
+        const __mmask16 empty = _mm512_cmp_ps_mask(new_max, minus_inf, _CMP_EQ_OQ);
+        const __m512 shift = _mm512_mask_blend_ps(empty, new_max, _mm512_setzero_ps());
+        const __m512 factor = exp2_ps(_mm512_sub_ps(old_max, shift));
+        __m512 tile_sum = _mm512_setzero_ps();
+        for (int64_t j = 0; j < key_count; j++) {
+            float *row = s + j * ROWS + GROUP * v;
+            const __m512 p = exp2_ps(_mm512_sub_ps(_mm512_load_ps(row), shift));
+            _mm512_store_ps(row, p);
+            tile_sum = _mm512_add_ps(tile_sum, p);
+        }
+        _mm512_store_ps(m + GROUP * v, new_max);
+        _mm512_store_ps(rescale + GROUP * v, factor);
+        _mm512_store_ps(sum + GROUP * v,
+                        _mm512_fmadd_ps(_mm512_load_ps(sum + GROUP * v), factor, tile_sum));
+    }
+}
+
+/* ot[c0 .. c0 + width) of `groups` row vectors, rescaled, plus p^T v. */
+AVX512 INLINE void accumulate_block(const float *p, const float *v, int64_t dv,
+                                    int64_t key_count, const __m512 *factor, float *ot,
+                                    int64_t c0, int width, int groups) {
+    __m512 acc[8][ATTN_TILE_GROUPS];
+#pragma GCC unroll 8
+    for (int i = 0; i < width; i++)
+#pragma GCC unroll 4
+        for (int w = 0; w < groups; w++)
+            acc[i][w] =
+                _mm512_mul_ps(_mm512_load_ps(ot + (c0 + i) * ROWS + GROUP * w), factor[w]);
+    for (int64_t j = 0; j < key_count; j++) {
+        __m512 pj[ATTN_TILE_GROUPS];
+#pragma GCC unroll 4
+        for (int w = 0; w < groups; w++)
+            pj[w] = _mm512_load_ps(p + j * ROWS + GROUP * w);
+        const float *value = v + j * dv + c0;
+#pragma GCC unroll 8
+        for (int i = 0; i < width; i++) {
+            const __m512 b = _mm512_set1_ps(value[i]);
+#pragma GCC unroll 4
+            for (int w = 0; w < groups; w++)
+                acc[i][w] = _mm512_fmadd_ps(pj[w], b, acc[i][w]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < width; i++)
+#pragma GCC unroll 4
+        for (int w = 0; w < groups; w++)
+            _mm512_store_ps(ot + (c0 + i) * ROWS + GROUP * w, acc[i][w]);
+}
+
+AVX512 INLINE void accumulate_body(const float *p, const float *v, int64_t dv,
+                                   int64_t key_count, const float *rescale, float *ot,
+                                   int groups) {
+    __m512 factor[ATTN_TILE_GROUPS];
+#pragma GCC unroll 4
+    for (int w = 0; w < groups; w++)
+        factor[w] = _mm512_load_ps(rescale + GROUP * w);
+    const int columns = COLUMNS_PER_BLOCK(groups);
+    int64_t c = 0;
+    for (; c + columns <= dv; c += columns)
+        accumulate_block(p, v, dv, key_count, factor, ot, c, columns, groups);
+    for (; c < dv; c++)
+        accumulate_block(p, v, dv, key_count, factor, ot, c, 1, groups);
+}
+
+AVX512 static void avx512_accumulate(const float *p, const float *v, int64_t dv,
+                                     int64_t key_count, int groups, const float *rescale,
+                                     float *ot) {
+    switch (groups) {
+    case 1:
+        accumulate_body(p, v, dv, key_count, rescale, ot, 1);
+        break;
+    case 2:
+        accumulate_body(p, v, dv, key_count, rescale, ot, 2);
+        break;
+    case 3:
+        accumulate_body(p, v, dv, key_count, rescale, ot, 3);
+        break;
+    default:
+        accumulate_body(p, v, dv, key_count, rescale, ot, 4);
+        break;
+    }
+}
+
+/* Gathers each output row from the transposed accumulator (columns ROWS floats apart). */
+AVX512 static void avx512_unpack_rows(const float *ot, int64_t dv, int64_t rows,
+                                      const float *factor, float *o) {
+    const __m512i index = _mm512_mullo_epi32(lane_numbers(), _mm512_set1_epi32(ROWS));
+    for (int64_t r = 0; r < rows; r++) {
+        const __m512 scale = _mm512_set1_ps(factor[r]);
+        float *out = o + r * dv;
+        int64_t c = 0;
+        for (; c + GROUP <= dv; c += GROUP) {
+            const __m512 x = _mm512_i32gather_ps(index, ot + c * ROWS + r, 4);
+            _mm512_storeu_ps(out + c, _mm512_mul_ps(x, scale));
+        }
+        if (c < dv) {
+            const __mmask16 tail = first_lanes(dv - c);
+            const __m512 x = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), tail, index,
+                                                      ot + c * ROWS + r, 4);
+            _mm512_mask_storeu_ps(out + c, tail, _mm512_mul_ps(x, scale));
+        }
+    }
+}
+
+AVX512 static float avx512_row_max(const float *x, int64_t n) {
+    const __m512 minus_inf = _mm512_set1_ps(-__builtin_inff());
+    __m512 best = minus_inf;
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        best = _mm512_max_ps(best, _mm512_loadu_ps(x + j));
+    if (j < n)
+        best = _mm512_max_ps(best, _mm512_mask_loadu_ps(minus_inf, first_lanes(n - j), x + j));
+    return _mm512_reduce_max_ps(best);
+}
+
+AVX512 static float avx512_row_exp2(float *x, int64_t n, float shift) {
+    const __m512 by = _mm512_set1_ps(shift);
+    __m512 total = _mm512_setzero_ps();
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        const __m512 p = exp2_ps(_mm512_sub_ps(_mm512_loadu_ps(x + j), by));
+        _mm512_storeu_ps(x + j, p);
+        total = _mm512_add_ps(total, p);
+    }
+    if (j < n) {
+        const __mmask16 tail = first_lanes(n - j);
+        const __m512 p = exp2_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + j), by));
+        _mm512_mask_storeu_ps(x + j, tail, p);
+        total = _mm512_mask_add_ps(total, tail, total, p);
+    }
+    return _mm512_reduce_add_ps(total);
+}
+
+static const attn_simd_ops avx512_ops = {
+    .name = "avx512",
+    .pack_queries = avx512_pack_queries,
+    .scores = avx512_scores,
+    .mask = avx512_mask,
+    .softmax_step = avx512_softmax_step,
+    .accumulate = avx512_accumulate,
+    .unpack_rows = avx512_unpack_rows,
+    .row_max = avx512_row_max,
+    .row_exp2 = avx512_row_exp2,
+};
+
+const attn_simd_ops *const attn_simd_ops_avx512 = &avx512_ops;
+
+#else
+
+const attn_simd_ops *const attn_simd_ops_avx512 = 0;
+
+#endif

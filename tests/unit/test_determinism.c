@@ -1,0 +1,146 @@
+/* Bitwise reproducibility of every registered implementation (impls/registry.h): two runs
+ * on the same inputs give the same bits, on the SIMD and the portable path, and the
+ * implementations that promise it give the same bits for any thread count. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <criterion/criterion.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case_data.h"
+
+/* The registry is compiled into the attnbench executable, not into a library that this
+ * test could link, so its table is compiled here too. */
+#include "../../impls/registry.c"
+
+/* Cases with several query tiles per head (so threads share the work), GQA, cross-
+ * attention both ways, odd head sizes, every kind of mask, rows that see no key. */
+static const char *const cases[] = {
+    "b=2 hq=4 hkv=2 nq=150 nkv=77 d=59 dv=3 window=-1:0 seed=5",
+    "b=1 hq=2 hkv=1 n=300 d=64 dv=64 window=40:7 seed=6",
+    "b=1 hq=3 hkv=3 nq=130 nkv=200 d=16 dv=24 window=-1:-1 scale=0.7 seed=7 dist=offset",
+    "b=1 hq=2 hkv=2 nq=200 nkv=129 d=8 dv=8 window=3:-1 seed=8 dist=ties",
+};
+
+/* Implementations whose result does not depend on args->threads. blas is left out:
+ * OpenBLAS does not promise the same bits for every thread count. */
+static const char *const thread_invariant[] = {"naive", "blocked", "omp", "local"};
+
+typedef struct outputs {
+    float *o, *lse;
+    size_t o_count, lse_count;
+} outputs;
+
+static bool promises_thread_invariance(const attn_impl *impl) {
+    for (size_t i = 0; i < sizeof thread_invariant / sizeof thread_invariant[0]; i++)
+        if (strcmp(impl->name, thread_invariant[i]) == 0)
+            return true;
+    return false;
+}
+
+static void load_case(const char *text, attn_case_data *data) {
+    attn_case c;
+    attn_error err = {0};
+    cr_assert_eq(attn_case_parse(text, &c, &err), 0, "%s: %s", text, err.message);
+    cr_assert_eq(attn_case_data_compute(&c, data, &err), 0, "%s: %s", text, err.message);
+}
+
+/* Runs impl once with `threads` threads; the caller frees the outputs. */
+static outputs run(const attn_impl *impl, const attn_case_data *data, int threads) {
+    const attn_problem *p = &data->c.problem;
+    outputs out = {.o_count = data->sizes.o, .lse_count = data->sizes.lse};
+    out.o = malloc(out.o_count * sizeof(float));
+    out.lse = malloc(out.lse_count * sizeof(float));
+    size_t bytes = impl->workspace_size ? impl->workspace_size(p, threads) : 0;
+    void *workspace = bytes ? aligned_alloc(64, (bytes + 63) / 64 * 64) : NULL;
+    cr_assert(out.o && out.lse && (!bytes || workspace), "out of memory");
+    char message[256] = "";
+    attn_args args = {
+        .problem = p,
+        .q = data->q,
+        .k = data->k,
+        .v = data->v,
+        .o = out.o,
+        .lse = (impl->caps & ATTN_CAP_LSE) ? out.lse : NULL,
+        .workspace = workspace,
+        .workspace_size = bytes,
+        .threads = threads,
+        .message = message,
+        .message_size = sizeof message,
+    };
+    if (!args.lse)
+        memset(out.lse, 0, out.lse_count * sizeof(float));
+    cr_assert_eq(impl->forward(&args), ATTN_OK, "%s failed: %s", impl->name, message);
+    free(workspace);
+    return out;
+}
+
+static void free_outputs(outputs *out) {
+    free(out->o);
+    free(out->lse);
+}
+
+static void expect_same_bits(const outputs *a, const outputs *b, const char *what,
+                             const char *impl, const char *text) {
+    cr_expect(memcmp(a->o, b->o, a->o_count * sizeof(float)) == 0, "%s: O differs (%s) on %s",
+              impl, what, text);
+    cr_expect(memcmp(a->lse, b->lse, a->lse_count * sizeof(float)) == 0,
+              "%s: LSE differs (%s) on %s", impl, what, text);
+}
+
+/* Checks every implementation on every case, on the path ATTNBENCH_NO_SIMD selects. */
+static void check_all(bool across_threads) {
+    size_t count;
+    const attn_impl *const *impls = attn_registry(&count);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        attn_case_data data;
+        load_case(cases[c], &data);
+        for (size_t i = 0; i < count; i++) {
+            const attn_impl *impl = impls[i];
+            outputs first = run(impl, &data, 2);
+            if (!across_threads) {
+                outputs again = run(impl, &data, 2);
+                expect_same_bits(&first, &again, "run to run, 2 threads", impl->name, cases[c]);
+                free_outputs(&again);
+            } else if (promises_thread_invariance(impl)) {
+                for (int threads = 1; threads <= 3; threads += 2) {
+                    outputs other = run(impl, &data, threads);
+                    char what[64];
+                    snprintf(what, sizeof what, "2 threads vs %d", threads);
+                    expect_same_bits(&first, &other, what, impl->name, cases[c]);
+                    free_outputs(&other);
+                }
+            }
+            free_outputs(&first);
+        }
+        attn_case_data_free(&data);
+    }
+}
+
+static void use_simd(void) {
+    unsetenv("ATTNBENCH_NO_SIMD");
+}
+
+static void use_portable(void) {
+    setenv("ATTNBENCH_NO_SIMD", "1", 1);
+}
+
+Test(determinism, run_to_run, .init = use_simd) {
+    check_all(false);
+}
+
+Test(determinism, run_to_run_portable, .init = use_portable) {
+    check_all(false);
+}
+
+Test(determinism, any_thread_count, .init = use_simd) {
+    check_all(true);
+}
+
+Test(determinism, any_thread_count_portable, .init = use_portable) {
+    check_all(true);
+}
