@@ -10,6 +10,7 @@
 #include "check.h"
 #include "environment.h"
 #include "generate.h"
+#include "isolate.h"
 #include "timer.h"
 
 static const char *const status_names[ATTN_BENCH_STATUS_COUNT] = {
@@ -164,4 +165,31 @@ void attn_bench_case(const attn_impl *impl, const attn_case *c, int threads,
         snprintf(r->reason, sizeof r->reason, "only %zu of %d samples fit in the %.1f s budget",
                  r->sample_count, reps, t->budget_seconds);
     free_buffers(&b);
+}
+
+typedef struct bench_job {
+    const attn_impl *impl;
+    const attn_case *c;
+    int threads;
+    const attn_bench_options *options;
+} bench_job;
+
+static void run_bench_job(void *context, void *result) {
+    const bench_job *job = context;
+    attn_bench_case(job->impl, job->c, job->threads, job->options, result);
+}
+
+void attn_bench_case_isolated(const attn_impl *impl, const attn_case *c, int threads,
+                              const attn_bench_options *options, attn_bench_result *result) {
+    bench_job job = {impl, c, threads, options};
+    char why[256];
+    /* generous: the budget covers calls, not allocation and verification */
+    double timeout = 4 * options->timing.budget_seconds + 60;
+    if (attn_run_isolated(run_bench_job, &job, result, sizeof *result, timeout, why, sizeof why) !=
+        0) {
+        memset(result, 0, sizeof *result);
+        attn_work_of(c, &result->work);
+        result->status = ATTN_BENCH_ERROR;
+        snprintf(result->reason, sizeof result->reason, "%s %s", impl->name, why);
+    }
 }

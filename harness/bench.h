@@ -51,4 +51,8 @@ typedef struct attn_bench_result {
 void attn_bench_case(const attn_impl *impl, const attn_case *c, int threads,
                      const attn_bench_options *options, attn_bench_result *result);
 
+/* The same in a child process: a crash or hang becomes an error naming what happened. */
+void attn_bench_case_isolated(const attn_impl *impl, const attn_case *c, int threads,
+                              const attn_bench_options *options, attn_bench_result *result);
+
 #endif

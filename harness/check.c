@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
 
+#include "isolate.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,4 +208,28 @@ done:
     free(o.base);
     free(lse.base);
     free(workspace);
+}
+
+typedef struct check_job {
+    const attn_impl *impl;
+    const attn_case_data *data;
+    int threads;
+} check_job;
+
+static void run_check_job(void *context, void *result) {
+    const check_job *job = context;
+    attn_check_case(job->impl, job->data, job->threads, result);
+}
+
+void attn_check_case_isolated(const attn_impl *impl, const attn_case_data *data, int threads,
+                              double timeout_seconds, attn_check_result *result) {
+    check_job job = {impl, data, threads};
+    char why[256];
+    memset(result, 0, sizeof *result);
+    if (attn_run_isolated(run_check_job, &job, result, sizeof *result, timeout_seconds, why,
+                          sizeof why) != 0) {
+        memset(result, 0, sizeof *result);
+        result->status = ATTN_STATUS_ERROR;
+        snprintf(result->reason, sizeof result->reason, "%s %s", impl->name, why);
+    }
 }

@@ -37,4 +37,8 @@ attn_status attn_check_support(const attn_impl *impl, const attn_case *c, char *
 void attn_check_case(const attn_impl *impl, const attn_case_data *data, int threads,
                      attn_check_result *result);
 
+/* The same in a child process: a crash or hang becomes an ERROR naming what happened. */
+void attn_check_case_isolated(const attn_impl *impl, const attn_case_data *data, int threads,
+                              double timeout_seconds, attn_check_result *result);
+
 #endif

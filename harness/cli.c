@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../impls/registry.h"
+#include "plugin.h"
 
 int attn_cli_value(int argc, char **argv, int *i, const char *name, const char **value,
                    attn_error *err) {
@@ -45,7 +45,7 @@ int attn_cli_positive(const char *option, const char *text, int *out, attn_error
 
 static void list_names(char *out, size_t size) {
     size_t count = 0;
-    const attn_impl *const *all = attn_registry(&count);
+    const attn_impl *const *all = attn_all_impls(&count);
     out[0] = '\0';
     for (size_t n = 0; n < count; n++)
         snprintf(out + strlen(out), size - strlen(out), "%s%s", n ? ", " : "", all[n]->name);
@@ -54,7 +54,7 @@ static void list_names(char *out, size_t size) {
 int attn_cli_select_impls(const char *list, const attn_impl ***impls, size_t *count,
                           attn_error *err) {
     size_t available = 0;
-    const attn_impl *const *all = attn_registry(&available);
+    const attn_impl *const *all = attn_all_impls(&available);
     const attn_impl **chosen = malloc((available + 1) * sizeof *chosen);
     if (!chosen)
         return attn_fail_internal(err, "out of memory");

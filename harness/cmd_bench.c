@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "csv.h"
 #include "environment.h"
+#include "plugin.h"
 #include "suite.h"
 #include "timer.h"
 
@@ -31,6 +32,7 @@ static const char bench_help[] =
     "                       [--kv-heads N] [--dim 64] [--dim-v N] [--batch 1] [--causal]\n"
     "                       [--window L:R,...] [--threads 1,2] [--min-time S] [--reps N]\n"
     "                       [--budget S] [--mem-cap GIB] [--no-ceiling] [--out FILE.csv]\n"
+    "                       [--plugin LIB.so]\n"
     "\n"
     "Times each implementation on each case at each thread count and writes one CSV row\n"
     "per (implementation, case, threads); columns are documented in results/README.md.\n"
@@ -59,6 +61,8 @@ static const char bench_help[] =
     "  --mem-cap GIB   memory cap of one case (default: half the machine's memory)\n"
     "  --no-ceiling    do not measure the sgemm ceiling\n"
     "  --out FILE      report path (default results/bench-RUN_ID.csv)\n"
+    "  --plugin LIB.so add a plugin library's implementations (repeatable); each plugin\n"
+    "                  measurement runs in a child process, so a crash is reported as error\n"
     "\n"
     "Threads are set for OpenMP and OpenBLAS alike. If OpenBLAS picked a generic core on\n"
     "a CPU that supports a better one and OPENBLAS_CORETYPE is unset, bench restarts\n"
@@ -350,7 +354,10 @@ static int run_one(sweep *s, size_t impl_index, size_t thread_index, const attn_
     attn_work_of(c, &work);
     options.predicted_seconds = *rate > 0 ? work.flops / *rate : 0;
     attn_bench_result result;
-    attn_bench_case(impl, c, threads, &options, &result);
+    if (attn_impl_origin(impl)) /* a plugin: a crash is reported, the sweep goes on */
+        attn_bench_case_isolated(impl, c, threads, &options, &result);
+    else
+        attn_bench_case(impl, c, threads, &options, &result);
     settle_blas_threads(threads);
     if (result.status == ATTN_BENCH_OK)
         *rate = result.work.flops / result.stats.median;

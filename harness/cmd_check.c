@@ -10,11 +10,13 @@
 #include "cli.h"
 #include "csv.h"
 #include "golden.h"
+#include "plugin.h"
 #include "suite.h"
 
 static const char check_help[] =
     "usage: attnbench check [--impl A,B] [--suite NAME|FILE | --case 'CASE'] [--seed N,M]\n"
     "                       [--golden DIR | --no-golden] [--threads N] [--csv FILE] [--quiet]\n"
+    "                       [--isolate] [--plugin LIB.so]\n"
     "\n"
     "Runs each implementation on each case of a suite and judges every output element\n"
     "against the float64 reference within its error bound (reference/TOLERANCE.md).\n"
@@ -31,15 +33,21 @@ static const char check_help[] =
     "  --threads N       threads each implementation may use (default: all cores)\n"
     "  --csv FILE        also write one CSV row per (implementation, case)\n"
     "  --quiet           print only cases that did not pass, and the summary\n"
+    "  --isolate         run every implementation in a child process (plugins always are):\n"
+    "                    a crash or a hang (300 s) is an ERROR of that implementation\n"
+    "  --plugin LIB.so   add a plugin library's implementations (repeatable)\n"
     "\n"
     "Statuses: PASSED; FAILED (wrong result, out-of-bounds write, unwritten element);\n"
     "SKIPPED (the implementation declares it does not support the case; never a pass);\n"
     "ERROR (the implementation could not run). Exit status: 0 all ran cases passed,\n"
     "1 a case FAILED or hit an ERROR, 2 bad usage or input, 3 internal error.\n";
 
+/* A plugin's call on one conformance case is killed after this long. */
+#define CHECK_TIMEOUT_SECONDS 300.0
+
 typedef struct check_options {
     const char *impls, *suite, *case_text, *seeds, *golden, *csv;
-    bool no_golden, quiet;
+    bool no_golden, quiet, isolate;
     int threads;
 } check_options;
 
@@ -61,6 +69,8 @@ static int parse_options(int argc, char **argv, check_options *o, attn_error *er
             o->no_golden = true;
         else if (attn_cli_flag(argv[i], "--quiet"))
             o->quiet = true;
+        else if (attn_cli_flag(argv[i], "--isolate"))
+            o->isolate = true;
         else if ((m = attn_cli_value(argc, argv, &i, "--impl", &o->impls, err)) != 0 ||
                  (m = attn_cli_value(argc, argv, &i, "--suite", &o->suite, err)) != 0 ||
                  (m = attn_cli_value(argc, argv, &i, "--case", &o->case_text, err)) != 0 ||
@@ -244,7 +254,11 @@ int attn_cmd_check(int argc, char **argv) {
         }
         for (size_t m = 0; m < impl_count; m++) {
             attn_check_result result;
-            attn_check_case(impls[m], &data, o.threads, &result);
+            if (o.isolate || attn_impl_origin(impls[m]))
+                attn_check_case_isolated(impls[m], &data, o.threads, CHECK_TIMEOUT_SECONDS,
+                                         &result);
+            else
+                attn_check_case(impls[m], &data, o.threads, &result);
             print_result(impls[m], &data.c, &result, &o);
             tally(&tallies[m], &result);
             if (o.csv && write_csv_row(&csv, impls[m], &data.c, &result, &err)) {

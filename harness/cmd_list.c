@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../impls/registry.h"
+#include "plugin.h"
 #include "check.h"
 #include "cli.h"
 #include "suite.h"
@@ -30,8 +30,10 @@ int attn_cmd_list(int argc, char **argv) {
     bool names_only = false;
     for (int i = 1; i < argc; i++) {
         if (attn_cli_flag(argv[i], "--help") || attn_cli_flag(argv[i], "-h")) {
-            puts("usage: attnbench list [--names]\n\nLists the built-in implementations with "
-                 "their capabilities,\nthe suites in the suites folder and the input "
+            puts("usage: attnbench list [--names] [--plugin LIB.so]\n\nLists the built-in and "
+                 "plugin "
+                 "implementations with their capabilities,\nthe suites in the suites folder and "
+                 "the input "
                  "distributions.\n\n  --names   print only the implementation names, one a line");
             return ATTN_EXIT_OK;
         }
@@ -44,7 +46,7 @@ int attn_cmd_list(int argc, char **argv) {
         return attn_cli_report(&err);
     }
     size_t count = 0;
-    const attn_impl *const *impls = attn_registry(&count);
+    const attn_impl *const *impls = attn_all_impls(&count);
     if (names_only) {
         for (size_t n = 0; n < count; n++)
             puts(impls[n]->name);
@@ -54,6 +56,9 @@ int attn_cmd_list(int argc, char **argv) {
     for (size_t n = 0; n < count; n++) {
         printf("  %-10s %s\n  %-10s supports: ", impls[n]->name, impls[n]->summary, "");
         print_caps(impls[n]->caps);
+        const char *origin = attn_impl_origin(impls[n]);
+        if (origin)
+            printf("\n  %-10s plugin: %s", "", origin);
         putchar('\n');
     }
     const char *dir = attn_suites_dir();

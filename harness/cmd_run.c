@@ -8,11 +8,14 @@
 #include "case_data.h"
 #include "check.h"
 #include "cli.h"
+#include "isolate.h"
+#include "plugin.h"
 #include "npy.h"
 
 static const char run_help[] =
     "usage: attnbench run --impl NAME --q Q.npy --k K.npy --v V.npy --out O.npy\n"
     "                     [--lse LSE.npy] [--scale S] [--causal | --window L:R] [--threads N]\n"
+    "                     [--plugin LIB.so]\n"
     "\n"
     "Reads float32 tensors Q [B][Hq][Nq][D], K [B][Hkv][Nkv][D], V [B][Hkv][Nkv][Dv]\n"
     "(leading axes of size 1 may be left out: [Nq][D] or [H][Nq][D]), runs the\n"
@@ -131,44 +134,82 @@ static int run_reference(const attn_case_data *d, const run_options *o, const in
     return 0;
 }
 
+/* What forward reported, followed in the same block by O and LSE. */
+typedef struct forward_outcome {
+    int rc;
+    char message[512];
+} forward_outcome;
+
+#define OUTPUT_OFFSET ((sizeof(forward_outcome) + 63) / 64 * 64)
+
+typedef struct forward_job {
+    const attn_impl *impl;
+    attn_args args; /* o and lse are set where the block lands */
+    size_t o_count;
+} forward_job;
+
+static void run_forward(void *context, void *block) {
+    forward_job *job = context;
+    forward_outcome *outcome = block;
+    attn_args args = job->args;
+    args.o = (float *)((char *)block + OUTPUT_OFFSET);
+    if (args.lse)
+        args.lse = args.o + job->o_count;
+    args.message = outcome->message;
+    args.message_size = sizeof outcome->message;
+    outcome->message[0] = '\0';
+    outcome->rc = job->impl->forward(&args);
+}
+
 static int run_impl(const attn_impl *impl, const attn_case_data *d, const run_options *o,
                     const int64_t qs[4], int rank, attn_error *err) {
     const attn_problem *p = &d->c.problem;
-    char reason[512];
+    char reason[1024];
     if (attn_check_support(impl, &d->c, reason, sizeof reason) != ATTN_STATUS_PASSED)
         return attn_fail_input(err, "%s", reason);
     if (o->lse && !(impl->caps & ATTN_CAP_LSE))
         return attn_fail_input(err, "--lse: %s does not compute LSE", impl->name);
     size_t workspace_size = impl->workspace_size ? impl->workspace_size(p, o->threads) : 0;
-    float *out = malloc(d->sizes.o * sizeof *out), *lse = malloc(d->sizes.lse * sizeof *lse);
+    size_t block_size = OUTPUT_OFFSET + (d->sizes.o + d->sizes.lse) * sizeof(float);
+    char *block = aligned_alloc(64, (block_size + 63) / 64 * 64);
     void *workspace = workspace_size ? aligned_alloc(64, (workspace_size + 63) / 64 * 64) : NULL;
     int rc = 0;
-    char message[512] = "";
-    if (!out || !lse || (workspace_size && !workspace)) {
+    if (!block || (workspace_size && !workspace)) {
         rc = attn_fail_internal(err, "out of memory");
-    } else {
-        attn_args args = {.problem = p,
-                          .q = d->q,
-                          .k = d->k,
-                          .v = d->v,
-                          .o = out,
-                          .lse = o->lse ? lse : NULL,
-                          .workspace = workspace,
-                          .workspace_size = workspace_size,
-                          .threads = o->threads,
-                          .message = message,
-                          .message_size = sizeof message};
-        int64_t o_shape[4] = {qs[0], qs[1], qs[2], p->head_dim_v};
-        if (impl->forward(&args) != ATTN_OK)
-            rc = attn_fail_internal(err, "%s failed: %s", impl->name,
-                                    message[0] ? message : "(no message)");
-        else if (attn_npy_write(o->out, ATTN_DTYPE_F32, rank, o_shape + 4 - rank, out, err) ||
-                 (o->lse &&
-                  attn_npy_write(o->lse, ATTN_DTYPE_F32, rank - 1, o_shape + 4 - rank, lse, err)))
-            rc = -1;
+        goto done;
     }
-    free(out);
-    free(lse);
+    forward_job job = {.impl = impl,
+                       .args = {.problem = p,
+                                .q = d->q,
+                                .k = d->k,
+                                .v = d->v,
+                                .lse = o->lse ? (float *)block : NULL, /* placed by run_forward */
+                                .workspace = workspace,
+                                .workspace_size = workspace_size,
+                                .threads = o->threads},
+                       .o_count = d->sizes.o};
+    forward_outcome *outcome = (forward_outcome *)block;
+    char why[256];
+    if (attn_impl_origin(impl)) { /* a plugin's crash is reported, not suffered */
+        if (attn_run_isolated(run_forward, &job, block, block_size, 0, why, sizeof why)) {
+            rc = attn_fail_internal(err, "%s (plugin %s) %s", impl->name, attn_impl_origin(impl),
+                                    why);
+            goto done;
+        }
+    } else
+        run_forward(&job, block);
+    const float *out = (const float *)(block + OUTPUT_OFFSET);
+    int64_t o_shape[4] = {qs[0], qs[1], qs[2], p->head_dim_v};
+    if (outcome->rc != ATTN_OK)
+        rc = attn_fail_internal(err, "%s %s: %s", impl->name,
+                                outcome->rc == ATTN_UNSUPPORTED ? "declined" : "failed",
+                                outcome->message[0] ? outcome->message : "(no message)");
+    else if (attn_npy_write(o->out, ATTN_DTYPE_F32, rank, o_shape + 4 - rank, out, err) ||
+             (o->lse && attn_npy_write(o->lse, ATTN_DTYPE_F32, rank - 1, o_shape + 4 - rank,
+                                       out + d->sizes.o, err)))
+        rc = -1;
+done:
+    free(block);
     free(workspace);
     return rc;
 }

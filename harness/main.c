@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "environment.h"
+#include "plugin.h"
 
 static void usage(FILE *out) {
     fputs("usage: attnbench COMMAND [options]   (attnbench COMMAND --help for details)\n"
@@ -14,6 +15,10 @@ static void usage(FILE *out) {
           "  golden   write a suite's golden set (inputs, float64 outputs, tolerances)\n"
           "  run      run one implementation on tensors read from .npy files\n"
           "  bench    time implementations across a sweep and write a CSV report\n"
+          "\n"
+          "\n"
+          "--plugin LIB.so (repeatable, with any command) adds the implementations of a\n"
+          "plugin library built against impls/attnbench.h (README: Test your own kernel).\n"
           "\n"
           "exit status: 0 success, 1 a check failed, 2 bad usage or input, 3 internal error\n",
           out);
@@ -41,9 +46,15 @@ int main(int argc, char **argv) {
     /* Timings on a generic OpenBLAS core would be a fifth of what the machine can do. */
     if (strcmp(command, "bench") == 0)
         attn_blas_core_fix_or_return(argv);
-    for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
-        if (strcmp(command, commands[c].name) == 0)
-            return commands[c].run(argc - 1, argv + 1);
+    for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++) {
+        if (strcmp(command, commands[c].name) != 0)
+            continue;
+        attn_error err = {0};
+        int command_argc = argc - 1;
+        if (attn_plugin_load_from_args(&command_argc, argv + 1, &err))
+            return attn_cli_report(&err);
+        return commands[c].run(command_argc, argv + 1);
+    }
     fprintf(stderr, "attnbench: unknown command '%s'\n", command);
     usage(stderr);
     return ATTN_EXIT_BAD_INPUT;

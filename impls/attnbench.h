@@ -84,6 +84,27 @@ typedef struct attn_impl {
     int (*forward)(const attn_args *args);
 } attn_impl;
 
+/* What a plugin library (a shared object loaded with `attnbench --plugin LIB.so`)
+ * describes about itself. One library may hold several implementations. */
+typedef struct attn_plugin {
+    int abi_version;               /* ATTN_ABI_VERSION the library was compiled against */
+    size_t count;                  /* number of entries in impls */
+    const attn_impl *const *impls; /* each with its own abi_version, name, forward, ... */
+} attn_plugin;
+
+/* The one symbol a plugin library exports: a function returning its description (a
+ * pointer to static data, valid while the library is loaded). */
+#define ATTN_PLUGIN_SYMBOL "attnbench_plugin"
+typedef const attn_plugin *(*attn_plugin_entry)(void);
+#ifdef __GNUC__
+#define ATTN_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define ATTN_PLUGIN_EXPORT
+#endif
+/* Declared here so that a plugin's definition is checked against it:
+ *   ATTN_PLUGIN_EXPORT const attn_plugin *attnbench_plugin(void) { return &mine; } */
+ATTN_PLUGIN_EXPORT const attn_plugin *attnbench_plugin(void);
+
 /* Helper for implementations: the half-open range [*first, *last) of keys visible to
  * query row i. An empty range means the row sees no key. */
 static inline void attn_visible_keys(const attn_problem *p, int64_t i, int64_t *first,

@@ -1,11 +1,29 @@
-# Runs PROGRAM with ARGS and requires exit status EXPECT_STATUS and, when given, that the
-# output contains EXPECT_OUTPUT.
+# Runs PROGRAM with ARGS ('|'-separated) and requires exit status EXPECT_STATUS; when given, that the
+# output contains EXPECT_OUTPUT and that file EXPECT_FILE contains EXPECT_FILE_MATCHES
+# (plain substrings).
+if(DEFINED EXPECT_FILE)
+  file(REMOVE ${EXPECT_FILE})
+endif()
+string(REPLACE "|" ";" ARGS "${ARGS}")
 execute_process(COMMAND ${PROGRAM} ${ARGS} RESULT_VARIABLE status OUTPUT_VARIABLE out
                 ERROR_VARIABLE err)
 message("${out}${err}")
 if(NOT status EQUAL EXPECT_STATUS)
   message(FATAL_ERROR "expected exit status ${EXPECT_STATUS}, got ${status}")
 endif()
-if(DEFINED EXPECT_OUTPUT AND NOT "${out}${err}" MATCHES "${EXPECT_OUTPUT}")
-  message(FATAL_ERROR "output does not contain '${EXPECT_OUTPUT}'")
+if(DEFINED EXPECT_OUTPUT)
+  string(FIND "${out}${err}" "${EXPECT_OUTPUT}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "output does not contain '${EXPECT_OUTPUT}'")
+  endif()
+endif()
+if(DEFINED EXPECT_FILE)
+  if(NOT EXISTS ${EXPECT_FILE})
+    message(FATAL_ERROR "${EXPECT_FILE} was not written")
+  endif()
+  file(READ ${EXPECT_FILE} content)
+  string(FIND "${content}" "${EXPECT_FILE_MATCHES}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "${EXPECT_FILE} does not contain '${EXPECT_FILE_MATCHES}'")
+  endif()
 endif()
