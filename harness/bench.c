@@ -38,6 +38,14 @@ static void *alloc_aligned(size_t bytes) {
     return aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
 }
 
+/* Seconds taken by count consecutive forward calls. */
+static double time_calls(const attn_impl *impl, const attn_args *args, long count) {
+    double start = attn_now_seconds();
+    for (long n = 0; n < count; n++)
+        impl->forward(args);
+    return attn_now_seconds() - start;
+}
+
 static void set_status(attn_bench_result *r, attn_bench_status status, const char *reason) {
     r->status = status;
     snprintf(r->reason, sizeof r->reason, "%s", reason);
@@ -73,8 +81,8 @@ void attn_bench_case(const attn_impl *impl, const attn_case *c, int threads,
     /* A case is timed only when the warm-up and reps calls fit in its budget. */
     if (options->predicted_seconds * (t->reps + 1) > t->budget_seconds) {
         snprintf(reason, sizeof reason,
-                 "one call predicted to take %.2f s (from the previous case's rate): warm-up "
-                 "and %d samples would exceed the per-case budget of %.1f s (--budget)",
+                 "one call predicted to take %.3g s (from the previous case's rate): warm-up "
+                 "and %d samples would exceed the per-case budget of %.3g s (--budget)",
                  options->predicted_seconds, t->reps, t->budget_seconds);
         set_status(r, ATTN_BENCH_OVER_BUDGET, reason);
         return;
@@ -130,40 +138,59 @@ void attn_bench_case(const attn_impl *impl, const attn_case *c, int threads,
     }
     if (r->warmup_seconds * (t->reps + 1) > t->budget_seconds) {
         snprintf(reason, sizeof reason,
-                 "one call took %.2f s: warm-up and %d samples would exceed the per-case "
-                 "budget of %.1f s (--budget)",
+                 "one call took %.3g s: warm-up and %d samples would exceed the per-case "
+                 "budget of %.3g s (--budget)",
                  r->warmup_seconds, t->reps, t->budget_seconds);
         set_status(r, ATTN_BENCH_OVER_BUDGET, reason);
         free_buffers(&b);
         return;
     }
-    /* Iterations per sample: enough to exceed the minimum sample time, but few enough
-     * that the wanted samples fit in what is left of the budget. */
-    double once = fmax(r->warmup_seconds, 1e-9);
-    double left = t->budget_seconds - r->warmup_seconds;
-    int reps = t->reps < ATTN_BENCH_MAX_SAMPLES ? t->reps : ATTN_BENCH_MAX_SAMPLES;
-    long wanted = (long)ceil(t->min_sample_seconds / once);
-    long affordable = (long)floor(left / (once * reps));
-    r->iterations_per_sample = wanted < affordable ? wanted : affordable;
-    if (r->iterations_per_sample < 1)
-        r->iterations_per_sample = 1;
-    /* The budget counts calls, not the verification between warm-up and samples. */
-    const double deadline = attn_now_seconds() + left;
-    const double sample_estimate = once * (double)r->iterations_per_sample;
-    while ((int)r->sample_count < reps &&
-           (r->sample_count < 3 || attn_now_seconds() + sample_estimate <= deadline)) {
-        double t0 = attn_now_seconds();
-        for (long n = 0; n < r->iterations_per_sample; n++)
-            impl->forward(&args);
-        r->samples[r->sample_count++] =
-            (attn_now_seconds() - t0) / (double)r->iterations_per_sample;
+    /* Calibration: the warm-up included thread start-up and first touch, so time growing
+     * batches of calls until one lasts the minimum sample time. */
+    const double deadline = attn_now_seconds() + (t->budget_seconds - r->warmup_seconds);
+    const int reps = t->reps < ATTN_BENCH_MAX_SAMPLES ? t->reps : ATTN_BENCH_MAX_SAMPLES;
+    long iterations = 1;
+    double batch = time_calls(impl, &args, iterations);
+    while (batch < t->min_sample_seconds) {
+        double per_call = fmax(batch / (double)iterations, 1e-9);
+        long next = (long)ceil(1.2 * t->min_sample_seconds / per_call);
+        next = next < 2 * iterations     ? 2 * iterations
+               : next > 100 * iterations ? 100 * iterations
+                                         : next;
+        if (attn_now_seconds() + per_call * (double)next * (reps + 1) > deadline)
+            break;
+        iterations = next;
+        batch = time_calls(impl, &args, iterations);
     }
+    const double per_call = fmax(batch / (double)iterations, 1e-9);
+    /* The samples must fit in what is left of the budget. */
+    double left = deadline - attn_now_seconds();
+    long affordable = (long)floor(left / (per_call * reps));
+    if (affordable < iterations)
+        iterations = affordable;
+    if (iterations < 1) {
+        snprintf(reason, sizeof reason,
+                 "one call takes %.3g s: %d samples do not fit in the %.3g s left of the "
+                 "per-case budget of %.3g s (--budget)",
+                 per_call, reps, left, t->budget_seconds);
+        set_status(r, ATTN_BENCH_OVER_BUDGET, reason);
+        free_buffers(&b);
+        return;
+    }
+    r->iterations_per_sample = iterations;
+    while ((int)r->sample_count < reps &&
+           (r->sample_count < 3 || attn_now_seconds() + per_call * (double)iterations <= deadline))
+        r->samples[r->sample_count++] = time_calls(impl, &args, iterations) / (double)iterations;
     attn_stats_of(r->samples, r->sample_count, &r->stats);
     r->gflops = r->work.flops / r->stats.median * 1e-9;
     r->status = ATTN_BENCH_OK;
-    if ((int)r->sample_count < reps) /* the calls ran slower than the warm-up did */
-        snprintf(r->reason, sizeof r->reason, "only %zu of %d samples fit in the %.1f s budget",
+    if ((int)r->sample_count < reps) /* the calls ran slower than calibration said */
+        snprintf(r->reason, sizeof r->reason, "only %zu of %d samples fit in the %.3g s budget",
                  r->sample_count, reps, t->budget_seconds);
+    else if (r->stats.cv > ATTN_BENCH_NOISY_CV)
+        snprintf(r->reason, sizeof r->reason,
+                 "noisy: CV %.2f over %zu samples (was the machine busy?)", r->stats.cv,
+                 r->sample_count);
     free_buffers(&b);
 }
 

@@ -14,6 +14,8 @@
 #include "work.h"
 
 #define ATTN_BENCH_MAX_SAMPLES 1000
+/* A coefficient of variation above this is flagged in the row's reason. */
+#define ATTN_BENCH_NOISY_CV 0.10
 
 typedef enum {
     ATTN_BENCH_OK = 0,

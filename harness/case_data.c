@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../reference/reference.h"
 #include "generate.h"
@@ -90,4 +91,33 @@ void attn_case_data_free(attn_case_data *data) {
     free(data->lse);
     free(data->lse_tol);
     memset(data, 0, sizeof *data);
+}
+
+double attn_default_memory_cap(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? 0.5 * (double)pages * (double)page : 4.0 * (1 << 30);
+}
+
+int attn_case_check_affordable(const attn_case *c, double memory_cap_bytes, attn_error *err) {
+    attn_case_sizes s;
+    if (attn_case_sizes_of(c, &s, err))
+        return -1;
+    const attn_problem *p = &c->problem;
+    /* inputs twice (reference data and the checker's copies), o and o_tol in double,
+     * the guarded float output, lse likewise */
+    double bytes = 8.0 * (double)(s.q + s.k + s.v) + 20.0 * (double)s.o + 20.0 * (double)s.lse;
+    double work = (double)p->batch * (double)p->heads_q * (double)p->seq_q * (double)p->seq_kv *
+                  (double)(p->head_dim + p->head_dim_v);
+    char text[ATTN_CASE_STRING_MAX];
+    attn_case_format(c, text);
+    if (bytes > memory_cap_bytes)
+        return attn_fail_input(err, "case '%s' needs %.1f GiB to check, over the cap of %.1f GiB",
+                               text, bytes / (1 << 30), memory_cap_bytes / (1 << 30));
+    if (work > ATTN_CHECK_MAX_REFERENCE_WORK)
+        return attn_fail_input(err,
+                               "case '%s': the float64 reference would need %.2g multiply-adds "
+                               "(over %.2g); check smaller cases, or time it with bench, which "
+                               "verifies sampled rows",
+                               text, work, ATTN_CHECK_MAX_REFERENCE_WORK);
+    return 0;
 }

@@ -23,4 +23,14 @@ int attn_case_data_run_reference(attn_case_data *data, attn_error *err);
 int attn_check_inputs_finite(const char *what, const float *x, size_t count, attn_error *err);
 void attn_case_data_free(attn_case_data *data);
 
+/* Refuses, as bad input, a case that check cannot afford: more than memory_cap_bytes for
+ * inputs, reference results and the checker's copies, or a float64 reference of more
+ * than ATTN_CHECK_MAX_REFERENCE_WORK multiply-adds (bench verifies large cases on
+ * sampled rows instead). */
+#define ATTN_CHECK_MAX_REFERENCE_WORK 2.0e10
+int attn_case_check_affordable(const attn_case *c, double memory_cap_bytes, attn_error *err);
+
+/* Half the machine's physical memory: the default cap. */
+double attn_default_memory_cap(void);
+
 #endif

@@ -14,7 +14,7 @@ typedef struct attn_timing_options {
     double budget_seconds;     /* wall-time budget of one measurement, warm-up included */
 } attn_timing_options;
 
-/* Measured sgemm GFLOP/s (median sample) for the shape; cached per (m, n, k, threads).
+/* Measured sgemm GFLOP/s (best sample) for the shape; cached per (m, n, k, threads).
  * *measured_now tells whether it ran sgemm (false: from the cache). */
 int attn_sgemm_ceiling(int64_t m, int64_t n, int64_t k, int threads,
                        const attn_timing_options *timing, double *gflops, bool *measured_now,

@@ -14,6 +14,7 @@
 #include "ceiling.h"
 #include "cli.h"
 #include "csv.h"
+#include "case_data.h"
 #include "environment.h"
 #include "plugin.h"
 #include "suite.h"
@@ -216,11 +217,6 @@ static int parse_threads(const char *list, int **threads, size_t *count, attn_er
     return 0;
 }
 
-static double machine_memory_bytes(void) {
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    return pages > 0 && page > 0 ? (double)pages * (double)page : 8.0 * (1 << 30);
-}
-
 static int default_report_path(const attn_environment *env, char *out, size_t size,
                                attn_error *err) {
     const char *dir = getenv("ATTNBENCH_RESULTS_DIR");
@@ -348,7 +344,7 @@ static int run_one(sweep *s, size_t impl_index, size_t thread_index, const attn_
     attn_bench_options options = {
         .timing = {o->min_time, o->reps, o->budget},
         .memory_cap_bytes =
-            o->mem_cap_gib > 0 ? o->mem_cap_gib * (1 << 30) : machine_memory_bytes() / 2,
+            o->mem_cap_gib > 0 ? o->mem_cap_gib * (1 << 30) : attn_default_memory_cap(),
     };
     attn_work work;
     attn_work_of(c, &work);

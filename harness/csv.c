@@ -66,8 +66,14 @@ static int replace_file(const attn_csv *csv, attn_error *err) {
     char temporary[4200];
     snprintf(temporary, sizeof temporary, "%s.tmp-%ld", csv->path, (long)getpid());
     FILE *f = fopen(temporary, "wb");
-    if (!f)
-        return attn_fail_internal(err, "%s: cannot create: %s", temporary, strerror(errno));
+    if (!f) {
+        /* a folder that is missing, not a folder, or not writable is the user's to fix */
+        bool bad_path = errno == ENOENT || errno == ENOTDIR || errno == EACCES || errno == EROFS;
+        return bad_path ? attn_fail_input(err, "%s: cannot create the report: %s", temporary,
+                                          strerror(errno))
+                        : attn_fail_internal(err, "%s: cannot create: %s", temporary,
+                                             strerror(errno));
+    }
     bool failed = fwrite(csv->text, 1, csv->length, f) != csv->length;
     failed |= fflush(f) != 0;
     int saved = errno;

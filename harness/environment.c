@@ -100,7 +100,10 @@ void attn_environment_read(attn_environment *env) {
 #else
     snprintf(env->compiler, sizeof env->compiler, "unknown");
 #endif
-    snprintf(env->compiler_flags, sizeof env->compiler_flags, "%s", ATTN_COMPILER_FLAGS);
+    const char *flags = ATTN_COMPILER_FLAGS;
+    while (*flags == ' ')
+        flags++;
+    snprintf(env->compiler_flags, sizeof env->compiler_flags, "%s", flags);
     const char *config = openblas_get_config();
     snprintf(env->blas, sizeof env->blas, "OpenBLAS %s", config ? config : "?");
     const char *core = openblas_get_corename();
@@ -118,5 +121,9 @@ void attn_environment_read(attn_environment *env) {
     else if (attn_blas_core_is_fallback(&better))
         snprintf(env->blas_note, sizeof env->blas_note,
                  "WARNING: generic fallback core; OPENBLAS_CORETYPE=%s would be faster", better);
+    else if (getenv("OPENBLAS_CORETYPE"))
+        snprintf(env->blas_note, sizeof env->blas_note,
+                 "core chosen by OPENBLAS_CORETYPE=%s from the environment",
+                 getenv("OPENBLAS_CORETYPE"));
     snprintf(env->openmp, sizeof env->openmp, "%d", _OPENMP);
 }

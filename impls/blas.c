@@ -113,9 +113,8 @@ static void attend_block(const attn_simd_ops *ops, const attn_problem *p, const 
         return;
     }
     const int rows = (int)blk->rows, keys = (int)blk->keys;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, d,
-                (float)(p->scale * LOG2_E), head->q + blk->row0 * d, d,
-                head->k + blk->key0 * d, d, 0.0f, blk->s, keys);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, d, (float)(p->scale * LOG2_E),
+                head->q + blk->row0 * d, d, head->k + blk->key0 * d, d, 0.0f, blk->s, keys);
     softmax_rows(ops, p, blk);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, dv, keys, 1.0f, blk->s, keys,
                 head->v + blk->key0 * dv, dv, 0.0f, head->o + blk->row0 * dv, dv);

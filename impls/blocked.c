@@ -22,8 +22,10 @@ static int blocked_forward(const attn_args *a) {
     for (int64_t b = 0; b < p->batch; b++)
         for (int64_t h = 0; h < p->heads_q; h++) {
             const attn_head head = attn_head_at(a, b, h);
-            for (int64_t t = 0; t < tiles; t++)
-                attn_tile_run(ops, p, &head, t, BLOCKED_KEY_TILE, a->workspace);
+            for (int64_t t = 0; t < tiles; t += ATTN_TILES_PER_CALL)
+                attn_tile_run(ops, p, &head, t,
+                              tiles - t < ATTN_TILES_PER_CALL ? tiles - t : ATTN_TILES_PER_CALL,
+                              BLOCKED_KEY_TILE, a->workspace);
         }
     return ATTN_OK;
 }

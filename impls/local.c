@@ -24,14 +24,14 @@ static int local_forward(const attn_args *a) {
         return ATTN_FAILED;
     const attn_simd_ops *ops = attn_simd_ops_select();
     const size_t slice = attn_tile_workspace_bytes(p, LOCAL_KEY_TILE);
-    const int64_t tiles = attn_tile_count(p);
-    const int64_t items = p->batch * p->heads_q * tiles;
+    const int64_t per_item = attn_tiles_per_item(p, threads);
+    const int64_t items = p->batch * p->heads_q * attn_items_per_head(p, per_item);
     char *workspace = a->workspace;
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (int64_t item = 0; item < items; item++) {
-        const int64_t head_index = item / tiles;
-        const attn_head head = attn_head_at(a, head_index / p->heads_q, head_index % p->heads_q);
-        attn_tile_run(ops, p, &head, item % tiles, LOCAL_KEY_TILE,
+    for (int64_t index = 0; index < items; index++) {
+        const attn_tile_item item = attn_item_at(p, per_item, index, 0);
+        const attn_head head = attn_head_at(a, item.batch, item.head);
+        attn_tile_run(ops, p, &head, item.tile_first, item.tile_count, LOCAL_KEY_TILE,
                       workspace + (size_t)omp_get_thread_num() * slice);
     }
     return ATTN_OK;

@@ -47,11 +47,10 @@ typedef struct attn_simd_ops {
                          float *rescale);
     /* ot[c][r] = ot[c][r] * rescale[r] + sum_j v[j][c] * p[j][r], for c < dv: ot is
      * [dv][ATTN_TILE_ROWS], v is [key_count][dv], p is [key_count][ATTN_TILE_ROWS]. */
-    void (*accumulate)(const float *p, const float *v, int64_t dv, int64_t key_count,
-                       int groups, const float *rescale, float *ot);
+    void (*accumulate)(const float *p, const float *v, int64_t dv, int64_t key_count, int groups,
+                       const float *rescale, float *ot);
     /* o[r][c] = ot[c][r] * factor[r] for r < rows, c < dv: o is [rows][dv]. */
-    void (*unpack_rows)(const float *ot, int64_t dv, int64_t rows, const float *factor,
-                        float *o);
+    void (*unpack_rows)(const float *ot, int64_t dv, int64_t rows, const float *factor, float *o);
     /* Row-major helpers for kernels that keep whole score rows (blas): the maximum of x[0,
      * n) (n >= 1), and x[j] = exp2(x[j] - shift) in place, returning the sum. */
     float (*row_max)(const float *x, int64_t n);

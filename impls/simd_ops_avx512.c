@@ -170,16 +170,15 @@ AVX512 static void avx512_softmax_step(float *s, int64_t key_count, int groups, 
 }
 
 /* ot[c0 .. c0 + width) of `groups` row vectors, rescaled, plus p^T v. */
-AVX512 INLINE void accumulate_block(const float *p, const float *v, int64_t dv,
-                                    int64_t key_count, const __m512 *factor, float *ot,
-                                    int64_t c0, int width, int groups) {
+AVX512 INLINE void accumulate_block(const float *p, const float *v, int64_t dv, int64_t key_count,
+                                    const __m512 *factor, float *ot, int64_t c0, int width,
+                                    int groups) {
     __m512 acc[8][ATTN_TILE_GROUPS];
 #pragma GCC unroll 8
     for (int i = 0; i < width; i++)
 #pragma GCC unroll 4
         for (int w = 0; w < groups; w++)
-            acc[i][w] =
-                _mm512_mul_ps(_mm512_load_ps(ot + (c0 + i) * ROWS + GROUP * w), factor[w]);
+            acc[i][w] = _mm512_mul_ps(_mm512_load_ps(ot + (c0 + i) * ROWS + GROUP * w), factor[w]);
     for (int64_t j = 0; j < key_count; j++) {
         __m512 pj[ATTN_TILE_GROUPS];
 #pragma GCC unroll 4
@@ -201,9 +200,8 @@ AVX512 INLINE void accumulate_block(const float *p, const float *v, int64_t dv,
             _mm512_store_ps(ot + (c0 + i) * ROWS + GROUP * w, acc[i][w]);
 }
 
-AVX512 INLINE void accumulate_body(const float *p, const float *v, int64_t dv,
-                                   int64_t key_count, const float *rescale, float *ot,
-                                   int groups) {
+AVX512 INLINE void accumulate_body(const float *p, const float *v, int64_t dv, int64_t key_count,
+                                   const float *rescale, float *ot, int groups) {
     __m512 factor[ATTN_TILE_GROUPS];
 #pragma GCC unroll 4
     for (int w = 0; w < groups; w++)
@@ -216,9 +214,8 @@ AVX512 INLINE void accumulate_body(const float *p, const float *v, int64_t dv,
         accumulate_block(p, v, dv, key_count, factor, ot, c, 1, groups);
 }
 
-AVX512 static void avx512_accumulate(const float *p, const float *v, int64_t dv,
-                                     int64_t key_count, int groups, const float *rescale,
-                                     float *ot) {
+AVX512 static void avx512_accumulate(const float *p, const float *v, int64_t dv, int64_t key_count,
+                                     int groups, const float *rescale, float *ot) {
     switch (groups) {
     case 1:
         accumulate_body(p, v, dv, key_count, rescale, ot, 1);
@@ -249,8 +246,8 @@ AVX512 static void avx512_unpack_rows(const float *ot, int64_t dv, int64_t rows,
         }
         if (c < dv) {
             const __mmask16 tail = first_lanes(dv - c);
-            const __m512 x = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), tail, index,
-                                                      ot + c * ROWS + r, 4);
+            const __m512 x =
+                _mm512_mask_i32gather_ps(_mm512_setzero_ps(), tail, index, ot + c * ROWS + r, 4);
             _mm512_mask_storeu_ps(out + c, tail, _mm512_mul_ps(x, scale));
         }
     }

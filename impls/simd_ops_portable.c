@@ -40,8 +40,8 @@ static void portable_mask(float *s, int64_t key_count, int groups, const int32_t
             s[j * ROWS + r] = j >= first[r] && j < last[r] ? s[j * ROWS + r] : -INFINITY;
 }
 
-static void portable_softmax_step(float *s, int64_t key_count, int groups, float *m,
-                                  float *sum, float *rescale) {
+static void portable_softmax_step(float *s, int64_t key_count, int groups, float *m, float *sum,
+                                  float *rescale) {
     const int lanes = groups * ATTN_ROW_GROUP;
     float new_max[ROWS], shift[ROWS], tile_sum[ROWS] = {0};
     memcpy(new_max, m, lanes * sizeof new_max[0]);

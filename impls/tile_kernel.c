@@ -1,13 +1,12 @@
-/* The fused attention kernel of one query tile (tile_kernel.h): packs the tile's queries,
- * walks the key tiles its rows can see through the vector operations of simd_ops.h, and
- * writes normalised rows and LSE. */
+/* The fused attention kernel (tile_kernel.h): packs each query tile's queries, walks the
+ * keys its rows can see through the vector operations of simd_ops.h, a few tiles abreast,
+ * and writes normalised rows and LSE. */
 #include "tile_kernel.h"
 
 #include <math.h>
 #include <stdio.h>
 
 #define ROWS ATTN_TILE_ROWS
-
 #define GROUP ATTN_ROW_GROUP
 #define LOG2_E 1.4426950408889634
 #define LN_2 0.6931471805599453
@@ -17,20 +16,28 @@
  * keys are skipped: a diagonal 64 x 64 tile costs 10 group-slices of 16 x 16, not 16. */
 #define EDGE_SLICE ATTN_ROW_GROUP
 
-/* The workspace of one tile, carved from one 64-byte aligned block. */
-typedef struct tile_workspace {
-    float *qt;          /* [D][ROWS] the tile's queries, transposed, times scale * log2(e) */
-    float *ot;          /* [Dv][ROWS] the unnormalised output, transposed */
-    float *s;           /* [key tile][ROWS] scores, then probabilities, of one key tile */
-    float *m;           /* [ROWS] running row maximum of the scores (log2 units) */
-    float *sum;         /* [ROWS] running sum of exp2(score - m) */
-    float *rescale;     /* [ROWS] exp2(m_old - m_new) of the last key tile */
-    float *inverse;     /* [ROWS] 1 / sum at the end, 0 for rows that saw no key */
-    int64_t *first;     /* [ROWS] first visible key of each row */
-    int64_t *last;      /* [ROWS] one past the last visible key of each row */
-    int32_t *first_rel; /* [ROWS] first and last, relative to the current key tile and */
-    int32_t *last_rel;  /*        clamped to it, for the mask operation */
-} tile_workspace;
+/* One query tile's state, carved from the workspace. */
+typedef struct tile_state {
+    float *qt;       /* [D][ROWS] the tile's queries, transposed, times scale * log2(e) */
+    float *ot;       /* [Dv][ROWS] the unnormalised output, transposed */
+    float *m;        /* [ROWS] running row maximum of the scores (log2 units) */
+    float *sum;      /* [ROWS] running sum of exp2(score - m) */
+    float *rescale;  /* [ROWS] exp2(m_old - m_new) of the last key step */
+    float *inverse;  /* [ROWS] 1 / sum at the end, 0 for rows that saw no key */
+    int64_t *first;  /* [ROWS] first visible key of each row */
+    int64_t *last;   /* [ROWS] one past the last visible key of each row */
+    int64_t row0;    /* the tile holds rows [row0, row0 + rows) of the head */
+    int64_t rows;    /* at most ROWS; lanes past it are padding */
+    int64_t next;    /* the next key to visit */
+    int64_t key_end; /* one past the last key any row of the tile sees */
+} tile_state;
+
+/* Scratch the tiles of one call share, one key step at a time. */
+typedef struct step_scratch {
+    float *s;           /* [key tile][ROWS] scores, then probabilities */
+    int32_t *first_rel; /* [ROWS] first and last relative to the step's first key, */
+    int32_t *last_rel;  /*        clamped to the step, for the mask operation */
+} step_scratch;
 
 /* Reserves bytes (rounded up to 64) at *offset from base; returns NULL when base is NULL,
  * which is how the size alone is computed. */
@@ -40,27 +47,32 @@ static void *take(char *base, size_t *offset, size_t bytes) {
     return at;
 }
 
-static size_t carve(const attn_problem *p, int64_t key_tile, char *base, tile_workspace *w) {
+static size_t carve(const attn_problem *p, int64_t key_tile, char *base,
+                    tile_state tiles[ATTN_TILES_PER_CALL], step_scratch *scratch) {
     const size_t lane_floats = ROWS * sizeof(float);
     const int64_t key_rows = (key_tile + ATTN_KEY_GROUP - 1) / ATTN_KEY_GROUP * ATTN_KEY_GROUP;
     size_t offset = 0;
-    w->qt = take(base, &offset, (size_t)p->head_dim * lane_floats);
-    w->ot = take(base, &offset, (size_t)p->head_dim_v * lane_floats);
-    w->s = take(base, &offset, (size_t)key_rows * lane_floats);
-    w->m = take(base, &offset, lane_floats);
-    w->sum = take(base, &offset, lane_floats);
-    w->rescale = take(base, &offset, lane_floats);
-    w->inverse = take(base, &offset, lane_floats);
-    w->first = take(base, &offset, ROWS * sizeof(int64_t));
-    w->last = take(base, &offset, ROWS * sizeof(int64_t));
-    w->first_rel = take(base, &offset, ROWS * sizeof(int32_t));
-    w->last_rel = take(base, &offset, ROWS * sizeof(int32_t));
+    for (int i = 0; i < ATTN_TILES_PER_CALL; i++) {
+        tile_state *t = &tiles[i];
+        t->qt = take(base, &offset, (size_t)p->head_dim * lane_floats);
+        t->ot = take(base, &offset, (size_t)p->head_dim_v * lane_floats);
+        t->m = take(base, &offset, lane_floats);
+        t->sum = take(base, &offset, lane_floats);
+        t->rescale = take(base, &offset, lane_floats);
+        t->inverse = take(base, &offset, lane_floats);
+        t->first = take(base, &offset, ROWS * sizeof(int64_t));
+        t->last = take(base, &offset, ROWS * sizeof(int64_t));
+    }
+    scratch->s = take(base, &offset, (size_t)key_rows * lane_floats);
+    scratch->first_rel = take(base, &offset, ROWS * sizeof(int32_t));
+    scratch->last_rel = take(base, &offset, ROWS * sizeof(int32_t));
     return offset;
 }
 
 size_t attn_tile_workspace_bytes(const attn_problem *p, int64_t key_tile) {
-    tile_workspace unused;
-    return carve(p, key_tile, NULL, &unused);
+    tile_state unused[ATTN_TILES_PER_CALL];
+    step_scratch scratch;
+    return carve(p, key_tile, NULL, unused, &scratch);
 }
 
 int attn_workspace_check(const attn_args *args, size_t needed) {
@@ -71,31 +83,35 @@ int attn_workspace_check(const attn_args *args, size_t needed) {
     return ATTN_FAILED;
 }
 
-/* The visible key range of every row; rows past the tile's end see nothing. */
-static void row_bounds(const attn_problem *p, int64_t row0, int64_t rows, int64_t *first,
-                       int64_t *last) {
+/* Sets up query tile `tile`: row ranges, empty state, packed queries, and the key range
+ * to walk, from its first row's first key to its last row's last key (row ranges only
+ * move right as rows go down). */
+static void start_tile(const attn_simd_ops *ops, const attn_problem *p, const attn_head *head,
+                       int64_t tile, tile_state *t) {
+    t->row0 = tile * ROWS;
+    t->rows = p->seq_q - t->row0 < ROWS ? p->seq_q - t->row0 : ROWS;
     for (int64_t r = 0; r < ROWS; r++) {
-        if (r < rows)
-            attn_visible_keys(p, row0 + r, &first[r], &last[r]);
+        if (r < t->rows)
+            attn_visible_keys(p, t->row0 + r, &t->first[r], &t->last[r]);
         else
-            first[r] = last[r] = 0;
+            t->first[r] = t->last[r] = 0;
+        t->m[r] = -INFINITY;
+        t->sum[r] = 0.0f;
     }
-}
-
-static void reset_state(const tile_workspace *w, int64_t dv) {
-    for (int r = 0; r < ROWS; r++) {
-        w->m[r] = -INFINITY;
-        w->sum[r] = 0.0f;
-    }
-    for (int64_t i = 0; i < dv * ROWS; i++)
-        w->ot[i] = 0.0f;
+    for (int64_t i = 0; i < p->head_dim_v * ROWS; i++)
+        t->ot[i] = 0.0f;
+    t->next = t->first[0];
+    t->key_end = t->last[t->rows - 1];
+    if (t->next < t->key_end)
+        ops->pack_queries(t->qt, head->q + t->row0 * p->head_dim, t->rows, p->head_dim,
+                          (float)(p->scale * LOG2_E));
 }
 
 static int64_t clamp(int64_t x, int64_t lo, int64_t hi) {
     return x < lo ? lo : x > hi ? hi : x;
 }
 
-/* One step of the walk over a tile's keys: keys [key0, key0 + count), seen by the rows of
+/* One step of a tile's walk over its keys: keys [key0, key0 + count), seen by the rows of
  * groups [group_first, group_end), with element masks when some of those rows do not see
  * all of the keys. */
 typedef struct key_step {
@@ -104,19 +120,21 @@ typedef struct key_step {
     int masked;
 } key_step;
 
-/* The next step from key0: a whole key tile when no mask edge crosses it, else a slice,
- * trimmed to the row groups that see any of its keys. Row ranges only move right as rows
- * go down, so the rows seeing a key range are contiguous, and a range is fully visible to
- * rows [lo, hi) iff it lies inside both row lo's and row hi - 1's ranges. */
-static key_step next_step(const tile_workspace *w, int64_t rows, int64_t key0, int64_t key_end,
-                          int64_t key_tile) {
-    key_step step = {.key0 = key0, .count = key_end - key0 < key_tile ? key_end - key0 : key_tile};
-    if (key0 < w->first[rows - 1] || key0 + step.count > w->last[0])
+/* The tile's next step: a whole key tile when no mask edge crosses it, else a slice,
+ * trimmed to the row groups that see any of its keys. The rows seeing a key range are
+ * contiguous, and a range is fully visible to rows [lo, hi) iff it lies inside both row
+ * lo's and row hi - 1's ranges. The steps depend only on the tile, so a tile's result is
+ * the same whichever tiles it is computed with. */
+static key_step next_step(const tile_state *t, int64_t key_tile) {
+    const int64_t key0 = t->next, rows = t->rows;
+    key_step step = {.key0 = key0,
+                     .count = t->key_end - key0 < key_tile ? t->key_end - key0 : key_tile};
+    if (key0 < t->first[rows - 1] || key0 + step.count > t->last[0])
         step.count = step.count < EDGE_SLICE ? step.count : EDGE_SLICE;
     int64_t lo = 0, hi = rows;
-    while (lo < hi && w->last[lo] <= key0)
+    while (lo < hi && t->last[lo] <= key0)
         lo++;
-    while (hi > lo && w->first[hi - 1] >= key0 + step.count)
+    while (hi > lo && t->first[hi - 1] >= key0 + step.count)
         hi--;
     if (lo == hi)
         return step; /* no row sees these keys: no groups */
@@ -124,67 +142,101 @@ static key_step next_step(const tile_workspace *w, int64_t rows, int64_t key0, i
     step.group_end = (int)((hi + GROUP - 1) / GROUP);
     const int64_t top = step.group_first * GROUP;
     const int64_t bottom = (step.group_end * GROUP < rows ? step.group_end * GROUP : rows) - 1;
-    step.masked = (key0 < w->first[bottom] || key0 + step.count > w->last[top]);
+    step.masked = key0 < t->first[bottom] || key0 + step.count > t->last[top];
     return step;
 }
 
-static void apply_mask(const attn_simd_ops *ops, const tile_workspace *w, const key_step *step) {
+static void apply_mask(const attn_simd_ops *ops, const tile_state *t, const step_scratch *scratch,
+                       const key_step *step) {
     for (int r = 0; r < ROWS; r++) {
-        w->first_rel[r] = (int32_t)clamp(w->first[r] - step->key0, 0, step->count);
-        w->last_rel[r] = (int32_t)clamp(w->last[r] - step->key0, 0, step->count);
+        scratch->first_rel[r] = (int32_t)clamp(t->first[r] - step->key0, 0, step->count);
+        scratch->last_rel[r] = (int32_t)clamp(t->last[r] - step->key0, 0, step->count);
     }
     const int lane0 = step->group_first * GROUP;
-    ops->mask(w->s + lane0, step->count, step->group_end - step->group_first,
-              w->first_rel + lane0, w->last_rel + lane0);
+    ops->mask(scratch->s + lane0, step->count, step->group_end - step->group_first,
+              scratch->first_rel + lane0, scratch->last_rel + lane0);
 }
 
 static void attend_keys(const attn_simd_ops *ops, const attn_problem *p, const attn_head *head,
-                        const tile_workspace *w, const key_step *step) {
+                        const tile_state *t, const step_scratch *scratch, const key_step *step) {
     const int64_t d = p->head_dim, dv = p->head_dim_v;
     const int lane0 = step->group_first * GROUP;
     const int groups = step->group_end - step->group_first;
-    ops->scores(w->qt + lane0, head->k + step->key0 * d, d, step->count, groups, w->s + lane0);
+    float *s = scratch->s + lane0;
+    ops->scores(t->qt + lane0, head->k + step->key0 * d, d, step->count, groups, s);
     if (step->masked)
-        apply_mask(ops, w, step);
-    ops->softmax_step(w->s + lane0, step->count, groups, w->m + lane0, w->sum + lane0,
-                      w->rescale + lane0);
-    ops->accumulate(w->s + lane0, head->v + step->key0 * dv, dv, step->count, groups,
-                    w->rescale + lane0, w->ot + lane0);
+        apply_mask(ops, t, scratch, step);
+    ops->softmax_step(s, step->count, groups, t->m + lane0, t->sum + lane0, t->rescale + lane0);
+    ops->accumulate(s, head->v + step->key0 * dv, dv, step->count, groups, t->rescale + lane0,
+                    t->ot + lane0);
+}
+
+/* Asks for [from, from + bytes) to be brought into L2 (not L1, which holds the tiles). */
+static void prefetch_to_l2(const float *from, size_t bytes) {
+    const char *at = (const char *)from;
+    for (size_t offset = 0; offset < bytes; offset += 64)
+        __builtin_prefetch(at + offset, 0, 2);
+}
+
+/* Prefetches keys and values [key0, key_end) clipped to the sequence. Long sequences
+ * whose keys and values do not fit in the caches would otherwise wait on memory at
+ * every key tile. */
+static void prefetch_keys(const attn_problem *p, const attn_head *head, int64_t key0,
+                          int64_t key_end) {
+    key_end = key_end < p->seq_kv ? key_end : p->seq_kv;
+    if (key0 >= key_end)
+        return;
+    prefetch_to_l2(head->k + key0 * p->head_dim,
+                   (size_t)((key_end - key0) * p->head_dim) * sizeof(float));
+    prefetch_to_l2(head->v + key0 * p->head_dim_v,
+                   (size_t)((key_end - key0) * p->head_dim_v) * sizeof(float));
 }
 
 /* O = ot / sum and LSE = ln 2 * (m + log2 sum); a row that saw no key (sum = 0, since the
  * maximum's own term is 1 otherwise) gets O = 0 and LSE = -inf. */
-static void store_rows(const attn_simd_ops *ops, const tile_workspace *w, const attn_head *head,
-                       int64_t row0, int64_t rows, int64_t dv) {
-    for (int64_t r = 0; r < rows; r++) {
-        const float total = w->sum[r];
-        w->inverse[r] = total > 0.0f ? 1.0f / total : 0.0f;
+static void store_rows(const attn_simd_ops *ops, const attn_problem *p, const attn_head *head,
+                       const tile_state *t) {
+    for (int64_t r = 0; r < t->rows; r++) {
+        const float total = t->sum[r];
+        t->inverse[r] = total > 0.0f ? 1.0f / total : 0.0f;
         if (head->lse)
-            head->lse[row0 + r] =
-                total > 0.0f ? (float)(LN_2 * ((double)w->m[r] + log2((double)total)))
-                             : -INFINITY;
+            head->lse[t->row0 + r] =
+                total > 0.0f ? (float)(LN_2 * ((double)t->m[r] + log2((double)total))) : -INFINITY;
     }
-    ops->unpack_rows(w->ot, dv, rows, w->inverse, head->o + row0 * dv);
+    ops->unpack_rows(t->ot, p->head_dim_v, t->rows, t->inverse, head->o + t->row0 * p->head_dim_v);
+}
+
+/* The lowest key some tile still has to visit, or -1 when all are done. */
+static int64_t lowest_pending_key(const tile_state *tiles, int64_t count) {
+    int64_t lowest = -1;
+    for (int64_t i = 0; i < count; i++)
+        if (tiles[i].next < tiles[i].key_end && (lowest < 0 || tiles[i].next < lowest))
+            lowest = tiles[i].next;
+    return lowest;
 }
 
 void attn_tile_run(const attn_simd_ops *ops, const attn_problem *p, const attn_head *head,
-                   int64_t tile, int64_t key_tile, void *workspace) {
-    const int64_t row0 = tile * ROWS;
-    const int64_t rows = p->seq_q - row0 < ROWS ? p->seq_q - row0 : ROWS;
-    tile_workspace w;
-    carve(p, key_tile, workspace, &w);
-    row_bounds(p, row0, rows, w.first, w.last);
-    reset_state(&w, p->head_dim_v);
-    /* The tile sees the keys from its first row's first key to its last row's last. */
-    const int64_t key_first = w.first[0], key_end = w.last[rows - 1];
-    if (key_first < key_end)
-        ops->pack_queries(w.qt, head->q + row0 * p->head_dim, rows, p->head_dim,
-                          (float)(p->scale * LOG2_E));
-    for (int64_t key0 = key_first; key0 < key_end;) {
-        const key_step step = next_step(&w, rows, key0, key_end, key_tile);
-        if (step.group_first < step.group_end)
-            attend_keys(ops, p, head, &w, &step);
-        key0 += step.count;
+                   int64_t tile_first, int64_t tile_count, int64_t key_tile, void *workspace) {
+    tile_state tiles[ATTN_TILES_PER_CALL];
+    step_scratch scratch;
+    carve(p, key_tile, workspace, tiles, &scratch);
+    for (int64_t i = 0; i < tile_count; i++)
+        start_tile(ops, p, head, tile_first + i, &tiles[i]);
+    /* The tiles advance through the keys together, a key tile at a time, so each key
+     * tile is fetched from memory once for all of them and then found in cache. */
+    for (int64_t lowest; (lowest = lowest_pending_key(tiles, tile_count)) >= 0;) {
+        const int64_t horizon = lowest + key_tile;
+        prefetch_keys(p, head, horizon, horizon + key_tile);
+        for (int64_t i = 0; i < tile_count; i++) {
+            tile_state *t = &tiles[i];
+            while (t->next < t->key_end && t->next < horizon) {
+                const key_step step = next_step(t, key_tile);
+                if (step.group_first < step.group_end)
+                    attend_keys(ops, p, head, t, &scratch, &step);
+                t->next += step.count;
+            }
+        }
     }
-    store_rows(ops, &w, head, row0, rows, p->head_dim_v);
+    for (int64_t i = 0; i < tile_count; i++)
+        store_rows(ops, p, head, &tiles[i]);
 }

@@ -122,6 +122,10 @@ def is_ok(row):
     return row.get("status") == "ok"
 
 
+def threads_text(threads):
+    return f"{threads} thread" + ("" if threads == 1 else "s")
+
+
 def mask_label(left, right):
     """global / causal / window L:R."""
     if left < 0 and right < 0:

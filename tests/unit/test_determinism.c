@@ -84,10 +84,10 @@ static void free_outputs(outputs *out) {
     free(out->lse);
 }
 
-static void expect_same_bits(const outputs *a, const outputs *b, const char *what,
-                             const char *impl, const char *text) {
-    cr_expect(memcmp(a->o, b->o, a->o_count * sizeof(float)) == 0, "%s: O differs (%s) on %s",
-              impl, what, text);
+static void expect_same_bits(const outputs *a, const outputs *b, const char *what, const char *impl,
+                             const char *text) {
+    cr_expect(memcmp(a->o, b->o, a->o_count * sizeof(float)) == 0, "%s: O differs (%s) on %s", impl,
+              what, text);
     cr_expect(memcmp(a->lse, b->lse, a->lse_count * sizeof(float)) == 0,
               "%s: LSE differs (%s) on %s", impl, what, text);
 }
