@@ -438,7 +438,7 @@ int attn_cmd_bench(int argc, char **argv) {
         status = attn_cli_report(&err);
         goto done;
     }
-    if (s.env.blas_note[0])
+    if (strstr(s.env.blas_note, "WARNING") || getenv("ATTNBENCH_BLAS_CORE_FIXED"))
         fprintf(stderr, "attnbench: OpenBLAS: %s\n", s.env.blas_note);
     printf("bench: %zu case(s) x %zu thread count(s) x %zu implementation(s); OpenBLAS core %s; "
            "report %s\n",

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Every way in answers bad input with exit status 2 and a message naming the file, line,
+# field or value. Prints one table row per class: what was tried, status, message.
+set -uo pipefail
+attnbench=$1 work=$2 golden=$3
+python=/usr/bin/python3
+rm -rf "$work" && mkdir -p "$work" && cd "$work"
+passed=0 failed=0
+# expect LABEL STATUS SUBSTRING -- COMMAND...
+expect() {
+  local label=$1 want=$2 text=$3; shift 4
+  local out status
+  out=$("$@" 2>&1 >/dev/null); status=$?
+  out=$(printf '%s' "$out" | grep -v '^attnbench: OpenBLAS' | head -n 1)
+  if [ "$status" -eq "$want" ] && [[ "$out" == *"$text"* ]]; then
+    passed=$((passed + 1)); printf '| %s | %d | %s |\n' "$label" "$status" "${out:0:160}"
+  else
+    failed=$((failed + 1)); printf 'FAILED: %s: exit %d (want %d), message: %s (want "%s")\n' "$label" "$status" "$want" "$out" "$text"
+  fi
+}
+suite() { printf '%b' "$2" > "$1"; }
+
+echo "| input | exit | message |"
+echo "|---|---|---|"
+# suite files
+suite unknown.suite 'n=4\nfoo=3\n';              expect "suite: unknown key" 2 "unknown.suite:2: unknown key 'foo'" -- "$attnbench" check --suite ./unknown.suite
+suite number.suite 'n=4x\n';                     expect "suite: bad number" 2 "number.suite:1: n=4x: not an integer" -- "$attnbench" check --suite ./number.suite
+suite empty.suite 'n=1,,2\n';                    expect "suite: empty list item" 2 "empty.suite:1: n=1,,2: empty value" -- "$attnbench" check --suite ./empty.suite
+suite noval.suite 'n=\n';                        expect "suite: empty list" 2 "noval.suite:1: n=: empty value" -- "$attnbench" check --suite ./noval.suite
+suite cycle_a.suite '--include=cycle_b.suite\n'; suite cycle_b.suite '--include=cycle_a.suite\n'
+expect "suite: include cycle" 2 "include cycle" -- "$attnbench" check --suite ./cycle_a.suite
+suite missing.suite 'n=4\n--include=nowhere.suite\n'; expect "suite: missing include" 2 "missing.suite:2: ./nowhere.suite: cannot open" -- "$attnbench" check --suite ./missing.suite
+"$python" -c "print('n=' + '1,' * 3000 + '1')" > long.suite; expect "suite: very long line" 2 "long.suite:1: line longer than 4095" -- "$attnbench" check --suite ./long.suite
+head -c 300 /dev/urandom > garbage.suite;       expect "suite: binary garbage" 2 "garbage.suite:" -- "$attnbench" check --suite ./garbage.suite
+suite nocase.suite '# nothing\n--n=4\n';        expect "suite: no case" 2 "defines no case" -- "$attnbench" check --suite ./nocase.suite
+suite gqa.suite 'hq=3 hkv=2\n';                 expect "suite: hq not multiple of hkv" 2 "gqa.suite:1: case 'b=1 hq=3 hkv=2" -- "$attnbench" check --suite ./gqa.suite
+expect "suite: missing file" 2 "cannot open" -- "$attnbench" check --suite ./absent.suite
+# .npy files
+"$python" - <<'PY'
+import numpy as np, struct
+q = np.ones((1, 1, 4, 8), np.float32)
+np.save("good.npy", q)
+raw = open("good.npy", "rb").read()
+open("truncated.npy", "wb").write(raw[:-10])
+open("magic.npy", "wb").write(b"\x93NUMPX" + raw[6:])
+open("version.npy", "wb").write(raw[:6] + b"\x09\x00" + raw[8:])
+np.save("f64.npy", q.astype(np.float64))
+np.save("int.npy", q.astype(np.int32))
+np.save("bigendian.npy", q.astype(">f4"))
+np.save("fortran.npy", np.asfortranarray(np.ones((4, 8, 2), np.float32)))
+np.save("rank1.npy", np.ones(8, np.float32))
+lie = bytearray(raw); lie[8:10] = struct.pack("<H", 60000); open("headerlie.npy", "wb").write(bytes(lie))
+bad = q.copy(); bad[0, 0, 1, 2] = np.nan; np.save("nan.npy", bad)
+inf = q.copy(); inf[0, 0, 3, 0] = np.inf; np.save("inf.npy", inf)
+np.save("k5.npy", np.ones((1, 1, 4, 5), np.float32))
+PY
+run_with() { "$attnbench" run --impl naive --q "$1" --k good.npy --v good.npy --out out.npy; }
+expect "npy: truncated" 2 "truncated.npy" -- run_with truncated.npy
+expect "npy: wrong magic" 2 "magic.npy" -- run_with magic.npy
+expect "npy: unsupported version" 2 "version.npy" -- run_with version.npy
+expect "npy: float64 input" 2 "f64.npy: dtype is float64" -- run_with f64.npy
+expect "npy: int dtype" 2 "int.npy" -- run_with int.npy
+expect "npy: big-endian" 2 "bigendian.npy" -- run_with bigendian.npy
+expect "npy: Fortran order" 2 "fortran.npy" -- run_with fortran.npy
+expect "npy: wrong rank" 2 "rank1.npy: rank 1" -- run_with rank1.npy
+expect "npy: header length lies" 2 "headerlie.npy" -- run_with headerlie.npy
+expect "npy: NaN input" 2 "nan.npy holds NaN at flat index 10" -- run_with nan.npy
+expect "npy: Inf input" 2 "inf.npy holds Inf at flat index 24" -- run_with inf.npy
+expect "npy: shape mismatch Q/K" 2 "Q has head dim 8 but K has 5" -- "$attnbench" run --impl naive --q good.npy --k k5.npy --v good.npy --out out.npy
+expect "npy: missing file" 2 "absent.npy" -- run_with absent.npy
+# command-line values
+expect "cli: zero size" 2 "nq=0: must be between 1" -- "$attnbench" check --case "nq=0"
+expect "cli: negative size" 2 "d=-4: must be between 1" -- "$attnbench" check --case "d=-4"
+expect "cli: hq not multiple of hkv" 2 "hq=6 is not a multiple of hkv=4" -- "$attnbench" check --case "hq=6 hkv=4"
+expect "cli: window nonsense" 2 "window=3: expected L:R" -- "$attnbench" check --case "window=3"
+expect "cli: window below -1" 2 "window=-2:0" -- "$attnbench" run --impl naive --q good.npy --k good.npy --v good.npy --out out.npy --window -2:0
+expect "cli: threads 0" 2 "--threads 0: expected a positive integer" -- "$attnbench" check --threads 0
+expect "cli: bench threads list 0" 2 "--threads 0" -- "$attnbench" bench --threads 1,0 --seq 8
+expect "cli: bench seq 0" 2 "n=0: must be between 1" -- "$attnbench" bench --seq 0
+expect "cli: sizes overflow size_t" 2 "tensor sizes overflow size_t" -- "$attnbench" check --case "b=2147483647 hq=2147483647 n=2147483647 d=2147483647"
+expect "cli: case too big for memory" 2 "over the cap" -- "$attnbench" check --case "n=1000000 d=4096"
+expect "cli: reference too slow" 2 "the float64 reference would need" -- "$attnbench" check --case "n=200000 d=64"
+expect "bench: over memory cap runs on" 0 "" -- "$attnbench" bench --impl blocked --seq 70000 --heads 1 --threads 1 --no-ceiling --mem-cap 0.001 --out mem.csv
+if grep -q ',over_memory,' mem.csv; then
+  passed=$((passed + 1)); echo "| bench: case over --mem-cap | 0 | row status over_memory: $(grep -o 'needs [^,]*' mem.csv | head -n 1) |"
+else
+  failed=$((failed + 1)); echo "FAILED: no over_memory row in mem.csv"
+fi
+expect "cli: unknown impl" 2 "unknown implementation 'nope' (have: naive" -- "$attnbench" check --impl nope
+expect "cli: unknown option" 2 "unknown option '--frobnicate'" -- "$attnbench" bench --frobnicate
+expect "cli: unknown command" 2 "unknown command 'chek'" -- "$attnbench" chek
+expect "cli: bad scale" 2 "scale=abc" -- "$attnbench" check --case "scale=abc"
+expect "cli: reps too many" 2 "--reps 5000: at most 1000" -- "$attnbench" bench --reps 5000
+expect "cli: min-time negative" 2 "--min-time -1: expected a positive number" -- "$attnbench" bench --min-time -1
+suite stale.suite 'n=4 d=8\n'
+expect "golden: set does not match the suite" 2 "golden set is stale" -- "$attnbench" check --golden "$golden" --suite ./stale.suite
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
