@@ -241,15 +241,15 @@ int attn_cmd_check(int argc, char **argv) {
         status = attn_cli_report(&err);
         goto done;
     }
-    printf("checking %zu implementation(s) on %zu case(s) from %s, %d thread(s); reference: %s\n",
-           impl_count, suite.count, o.case_text ? "--case" : suite.path, o.threads,
-           golden[0] ? golden : "computed now");
     for (size_t n = 0; n < suite.count; n++) {
         if (attn_case_check_affordable(&suite.cases[n], attn_default_memory_cap(), &err)) {
             status = attn_cli_report(&err);
             goto done;
         }
     }
+    printf("checking %zu implementation(s) on %zu case(s) from %s, %d thread(s); reference: %s\n",
+           impl_count, suite.count, o.case_text ? "--case" : suite.path, o.threads,
+           golden[0] ? golden : "computed now");
     for (size_t n = 0; n < suite.count; n++) {
         attn_case_data data;
         int rc = golden[0] ? attn_golden_load(golden, n, &suite.cases[n], &data, &err)

@@ -137,7 +137,9 @@ int attn_case_set(attn_case *c, const char *key, const char *value, attn_error *
         char *end = NULL;
         errno = 0;
         unsigned long long seed = strtoull(value, &end, 10);
-        if (end == value || *end != '\0' || errno == ERANGE || value[0] == '-')
+        /* strtoull would skip white space and accept a sign: require digits only */
+        if (end == value || *end != '\0' || errno == ERANGE ||
+            !(value[0] >= '0' && value[0] <= '9'))
             return attn_fail_input(err, "seed=%s: expected an unsigned 64-bit integer", value);
         c->seed = seed;
         return 0;

@@ -139,9 +139,9 @@ static int set_key(settings *s, const char *token, attn_error *err) {
 
 static int push_case(parser *ps, const attn_case *c, attn_error *err) {
     attn_suite *suite = ps->suite;
+    if (suite->count >= MAX_CASES)
+        return attn_fail_input(err, "suite expands to more than %u cases", MAX_CASES);
     if (suite->count == ps->capacity) {
-        if (suite->count >= MAX_CASES)
-            return attn_fail_input(err, "suite expands to more than %u cases", MAX_CASES);
         size_t capacity = ps->capacity ? 2 * ps->capacity : 64;
         attn_case *grown = realloc(suite->cases, capacity * sizeof *grown);
         if (!grown)
@@ -153,11 +153,8 @@ static int push_case(parser *ps, const attn_case *c, attn_error *err) {
     return 0;
 }
 
-/* The value at position index of a comma list. */
-static void list_item(const char *list, size_t index, char *out, size_t size) {
-    const char *cursor = list;
-    for (size_t i = 0; i < index; i++)
-        cursor = strchr(cursor, ',') + 1;
+/* The list item starting at cursor, up to the next comma. */
+static void list_item(const char *cursor, char *out, size_t size) {
     size_t length = strcspn(cursor, ",");
     if (length >= size)
         length = size - 1;
@@ -173,7 +170,7 @@ static size_t list_length(const char *list) {
 }
 
 static int emit_cross_product(parser *ps, const settings *line, attn_error *err) {
-    const char *lists[KEY_COUNT];
+    const char *lists[KEY_COUNT], *cursor[KEY_COUNT];
     size_t lengths[KEY_COUNT], position[KEY_COUNT] = {0};
     /* Keys on the line replace the persistent keys they cover (n replaces --nq). */
     bool covered[KEY_COUNT] = {false};
@@ -183,7 +180,14 @@ static int emit_cross_product(parser *ps, const settings *line, attn_error *err)
     for (int k = 0; k < KEY_COUNT; k++) {
         lists[k] = line->lists[k] ? line->lists[k] : covered[k] ? NULL : ps->persistent.lists[k];
         lengths[k] = lists[k] ? list_length(lists[k]) : 1;
+        cursor[k] = lists[k];
     }
+    double line_cases = 1;
+    for (int k = 0; k < KEY_COUNT; k++)
+        line_cases *= (double)lengths[k];
+    if ((double)ps->suite->count + line_cases > MAX_CASES)
+        return attn_fail_input(err, "this line expands to %.0f cases; the suite would exceed %u",
+                               line_cases, MAX_CASES);
     for (;;) {
         attn_case c;
         attn_case_default(&c);
@@ -191,7 +195,7 @@ static int emit_cross_product(parser *ps, const settings *line, attn_error *err)
             if (!lists[k])
                 continue;
             char value[256];
-            list_item(lists[k], position[k], value, sizeof value);
+            list_item(cursor[k], value, sizeof value);
             if (attn_case_set(&c, keys[k], value, err))
                 return -1;
         }
@@ -204,11 +208,16 @@ static int emit_cross_product(parser *ps, const settings *line, attn_error *err)
         }
         if (push_case(ps, &c, err))
             return -1;
+        /* Odometer step; each cursor moves to its key's next item or back to the first. */
         int k = KEY_COUNT - 1;
-        while (k >= 0 && ++position[k] == lengths[k])
-            position[k--] = 0;
+        while (k >= 0 && ++position[k] == lengths[k]) {
+            position[k] = 0;
+            cursor[k] = lists[k];
+            k--;
+        }
         if (k < 0)
             return 0;
+        cursor[k] = strchr(cursor[k], ',') + 1;
     }
 }
 
@@ -289,21 +298,41 @@ static int read_whole_file(const char *path, char **text, size_t *size, attn_err
     FILE *f = fopen(path, "rb");
     if (!f)
         return attn_fail_input(err, "%s: cannot open: %s", path, strerror(errno));
-    char *buffer = malloc(MAX_FILE_BYTES + 1);
-    if (!buffer) {
-        fclose(f);
-        return attn_fail_internal(err, "out of memory reading %s", path);
+    /* grown as needed: works for pipes too, and small files stay small */
+    size_t capacity = 0, length = 0;
+    char *buffer = NULL;
+    int rc = 0;
+    for (;;) {
+        if (length == capacity) {
+            if (capacity > MAX_FILE_BYTES) {
+                rc = attn_fail_input(err, "%s: larger than %u bytes", path, MAX_FILE_BYTES);
+                break;
+            }
+            capacity = capacity ? 2 * capacity : 65536;
+            char *grown = realloc(buffer, capacity + 1);
+            if (!grown) {
+                rc = attn_fail_internal(err, "out of memory reading %s", path);
+                break;
+            }
+            buffer = grown;
+        }
+        size_t n = fread(buffer + length, 1, capacity - length, f);
+        length += n;
+        if (n == 0) {
+            if (ferror(f))
+                rc = attn_fail_input(err, "%s: read error", path);
+            break;
+        }
     }
-    size_t n = fread(buffer, 1, MAX_FILE_BYTES + 1, f);
-    int failed = ferror(f);
     fclose(f);
-    if (failed || n > MAX_FILE_BYTES) {
+    if (rc == 0 && length > MAX_FILE_BYTES)
+        rc = attn_fail_input(err, "%s: larger than %u bytes", path, MAX_FILE_BYTES);
+    if (rc) {
         free(buffer);
-        return failed ? attn_fail_input(err, "%s: read error", path)
-                      : attn_fail_input(err, "%s: larger than %u bytes", path, MAX_FILE_BYTES);
+        return -1;
     }
     *text = buffer;
-    *size = n;
+    *size = length;
     return 0;
 }
 

@@ -1,8 +1,9 @@
 /* blas: attention from two OpenBLAS sgemm calls per block of query rows, S = Q K^T over
- * the keys the block can see, then the masked softmax of S in place, then O = P V. Memory
- * is one block of scores (at most 256 rows x Nkv, fewer rows for long sequences).
- * OpenBLAS does the threading (args->threads); the softmax between the products is one
- * thread, vectorised (simd_ops.h). */
+ * the keys the block can see, then the masked softmax of S in place (vectorised,
+ * simd_ops.h), then O = P V. Blocks are spread over OpenMP threads, each calling a
+ * one-thread sgemm: threading inside OpenBLAS instead left the softmax between the
+ * products on one core and synchronised its threads twice per block. Memory is one block
+ * of scores per thread (at most 256 rows x Nkv, fewer rows for long sequences). */
 #include "attnbench.h"
 #include "simd_ops.h"
 #include "tile_kernel.h"
@@ -10,21 +11,24 @@
 #include <cblas.h>
 #include <limits.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 
-/* Some cblas.h versions do not declare it; OpenBLAS always exports it. */
+/* Some cblas.h versions do not declare them; OpenBLAS always exports them. */
 void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
 
-/* Query rows per block, and the cap on one block's score matrix. */
+/* Query rows per block, and the cap on the score blocks of all threads together. */
 #define BLAS_BLOCK_ROWS 256
 #define BLAS_SCORE_BYTES ((size_t)16 << 20)
 #define LOG2_E 1.4426950408889634
 #define LN_2 0.6931471805599453
 
-/* Rows per block: BLAS_BLOCK_ROWS unless the scores of that many rows would exceed
+/* Rows per block: BLAS_BLOCK_ROWS unless the score blocks of that many rows would exceed
  * BLAS_SCORE_BYTES (long key sequences), and never fewer than 16. */
-static int64_t block_rows(const attn_problem *p) {
-    int64_t rows = (int64_t)(BLAS_SCORE_BYTES / sizeof(float)) / (p->seq_kv > 0 ? p->seq_kv : 1);
+static int64_t block_rows(const attn_problem *p, int threads) {
+    const int64_t per_thread = (int64_t)(BLAS_SCORE_BYTES / sizeof(float)) / threads;
+    int64_t rows = per_thread / (p->seq_kv > 0 ? p->seq_kv : 1);
     rows = rows < BLAS_BLOCK_ROWS ? rows : BLAS_BLOCK_ROWS;
     return rows < 16 ? 16 : rows;
 }
@@ -38,11 +42,15 @@ static int blas_supports(const attn_problem *p, char *why, size_t why_size) {
     return ATTN_UNSUPPORTED;
 }
 
-/* Scores [rows][Nkv], then the row maxima and sums [rows] each. */
+/* Per thread: scores [rows][Nkv], then the row maxima and sums [rows] each. */
+static size_t slice_bytes(const attn_problem *p, int threads) {
+    const size_t rows = (size_t)block_rows(p, threads);
+    return ((rows * (size_t)p->seq_kv + 2 * rows) * sizeof(float) + 63) / 64 * 64;
+}
+
 static size_t blas_workspace_size(const attn_problem *p, int threads) {
-    (void)threads;
-    const size_t rows = (size_t)block_rows(p);
-    return (rows * (size_t)p->seq_kv + 2 * rows) * sizeof(float);
+    threads = threads > 0 ? threads : 1;
+    return slice_bytes(p, threads) * (size_t)threads;
 }
 
 /* The state of one block of query rows [row0, row0 + rows) with keys [key0, key0 + keys). */
@@ -121,31 +129,49 @@ static void attend_block(const attn_simd_ops *ops, const attn_problem *p, const 
     normalise_rows(p, head, blk);
 }
 
+/* Block `index` of B * Hq * blocks_per_head, with its slice of the workspace. When later
+ * rows see more keys (causal), a head's blocks go last first, so the dynamic schedule
+ * ends on the shortest. */
+static score_block block_at(const attn_problem *p, int64_t step, int64_t index, char *slice) {
+    const int64_t per_head = (p->seq_q + step - 1) / step;
+    const int later_rows_heavier = p->window_right >= 0 && p->window_left < 0;
+    const int64_t within = later_rows_heavier ? per_head - 1 - index % per_head : index % per_head;
+    score_block blk = {.row0 = within * step, .s = (float *)slice};
+    blk.rows = p->seq_q - blk.row0 < step ? p->seq_q - blk.row0 : step;
+    blk.m = blk.s + step * p->seq_kv;
+    blk.sum = blk.m + step;
+    return blk;
+}
+
 static int blas_forward(const attn_args *a) {
     const attn_problem *p = a->problem;
-    if (attn_workspace_check(a, blas_workspace_size(p, a->threads)) != ATTN_OK)
+    const int threads = a->threads > 0 ? a->threads : 1;
+    if (attn_workspace_check(a, blas_workspace_size(p, threads)) != ATTN_OK)
         return ATTN_FAILED;
-    openblas_set_num_threads(a->threads);
     const attn_simd_ops *ops = attn_simd_ops_select();
-    const int64_t step = block_rows(p);
-    float *scores = a->workspace;
-    score_block blk = {.s = scores, .m = scores + step * p->seq_kv};
-    blk.sum = blk.m + step;
-    for (int64_t b = 0; b < p->batch; b++)
-        for (int64_t h = 0; h < p->heads_q; h++) {
-            const attn_head head = attn_head_at(a, b, h);
-            for (blk.row0 = 0; blk.row0 < p->seq_q; blk.row0 += step) {
-                blk.rows = p->seq_q - blk.row0 < step ? p->seq_q - blk.row0 : step;
-                attend_block(ops, p, &head, &blk);
-            }
-        }
+    const int64_t step = block_rows(p, threads);
+    const int64_t per_head = (p->seq_q + step - 1) / step;
+    const int64_t items = p->batch * p->heads_q * per_head;
+    const size_t slice = slice_bytes(p, threads);
+    char *workspace = a->workspace;
+    const int blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1); /* no OpenBLAS threads inside the OpenMP ones */
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (int64_t index = 0; index < items; index++) {
+        const int64_t head_index = index / per_head;
+        const attn_head head = attn_head_at(a, head_index / p->heads_q, head_index % p->heads_q);
+        score_block blk =
+            block_at(p, step, index, workspace + (size_t)omp_get_thread_num() * slice);
+        attend_block(ops, p, &head, &blk);
+    }
+    openblas_set_num_threads(blas_threads);
     return ATTN_OK;
 }
 
 const attn_impl attn_impl_blas = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "blas",
-    .summary = "OpenBLAS sgemm for QK^T and PV per block of 256 query rows, threads in BLAS",
+    .summary = "OpenBLAS sgemm for QK^T and PV per block of 256 query rows, OpenMP over blocks",
     .caps = ATTN_CAP_ALL,
     .supports = blas_supports,
     .workspace_size = blas_workspace_size,

@@ -38,11 +38,11 @@ case "${1:-}" in
     ;;
   *)
     if [ $# -ge 1 ]; then
-      [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ] || {
+      if ! [[ "$1" =~ ^[0-9]+$ ]] || [ "$1" -eq 0 ]; then
         echo "fuzz.sh: SECONDS_PER_TARGET must be a positive integer, not '$1'" >&2
         usage >&2
         exit 2
-      }
+      fi
       seconds=$1
     fi
     build_dir=${2:-}
@@ -51,7 +51,8 @@ case "${1:-}" in
 esac
 build_dir=${build_dir:-$root/build-fuzz}
 mkdir -p "$build_dir"
-build_dir=$(cd "$build_dir" && pwd)
+build_dir=$(cd "$build_dir" && pwd) # a relative BUILD_DIR is relative to the caller's folder
+cd "$root"
 
 # ---- compiler ----
 cc=${FUZZ_CC:-}
@@ -77,7 +78,8 @@ fi
 rm -f "$probe"
 
 # ---- build (plain clang command lines; rebuilt when a source is newer) ----
-cflags=(-std=c11 -g -O1 -Wall -Wextra -Werror -fno-omit-frame-pointer
+# shellcheck disable=SC2054 # the commas belong to -fsanitize=
+cflags=(-std=c11 -g -O1 -Wall -Wextra -fno-omit-frame-pointer
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
 
 sources_of() {
@@ -96,12 +98,12 @@ build() {
   if [ -x "$binary" ]; then
     local stale=0
     for src in "${deps[@]}"; do
-      [ "$root/$src" -nt "$binary" ] && stale=1
+      [ "$src" -nt "$binary" ] && stale=1
     done
     [ $stale -eq 0 ] && return 0
   fi
   echo "fuzz.sh: building $binary"
-  (cd "$root" && "$cc" "${cflags[@]}" -o "$binary" "${sources[@]}" -lm)
+  "$cc" "${cflags[@]}" -o "$binary" "${sources[@]}" -lm
 }
 
 for name in "${targets[@]}"; do
@@ -117,11 +119,6 @@ inputs_in() {
   find "$1" -maxdepth 1 -type f ! -name README.txt ! -name '.*' | LC_ALL=C sort
 }
 
-dict_args() {
-  [ -f "$fuzz_dir/$1.dict" ] && echo "-dict=$fuzz_dir/$1.dict"
-  return 0
-}
-
 failed=()
 
 # The diagnosis in a libFuzzer log: from the first error line to the sanitizer's SUMMARY.
@@ -130,7 +127,7 @@ report() {
   excerpt=$(sed -n -E '/^==[0-9]+==(ERROR|WARNING)|runtime error|fuzz property violated|ALARM|out-of-memory|deadly signal/,/^SUMMARY/p' "$1" |
     grep -v -E '^ *0x[0-9a-f]+: |^Shadow|^  [A-Z][a-z].*: +[0-9a-f]' | head -n 40 || true)
   [ -n "$excerpt" ] || excerpt=$(tail -n 20 "$1")
-  sed 's/^/  /' <<<"$excerpt" >&2
+  printf '%s\n' "$excerpt" | sed 's/^/  /' >&2
 }
 
 # ---- regressions: every saved crash and every seed, once ----
@@ -149,7 +146,7 @@ if [ "$mode" = regressions ]; then
       status=$?
       echo "fuzz.sh: $name: FAILED (exit status $status) replaying ${#files[@]} inputs; log: $log" >&2
       # the last input started is the one that failed
-      last=$(grep -E '^Running: ' "$log" | tail -n 1 | sed 's/^Running: //')
+      last=$(grep -E '^Running: ' "$log" | tail -n 1 | sed 's/^Running: //' || true)
       [ -n "$last" ] && echo "fuzz.sh: $name: failing input: $last" >&2
       report "$log"
       failed+=("$name")
@@ -175,11 +172,12 @@ for name in "${targets[@]}"; do
   marker="$build_dir/logs/.start-$name"
   : >"$marker"
   sleep 1 # artifacts must be strictly newer than the marker
+  dict=()
+  [ -f "$fuzz_dir/$name.dict" ] && dict=("-dict=$fuzz_dir/$name.dict")
   start=$(date +%s)
-  # shellcheck disable=SC2046
   set +e
   "$build_dir/fuzz_$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$crashes/$name-" $(dict_args "$name") \
+    -print_final_stats=1 -artifact_prefix="$crashes/$name-" "${dict[@]}" \
     "$corpus" >"$log" 2>&1
   status=$?
   set -e

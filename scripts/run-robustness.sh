@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 fuzz_seconds=${1:-45}
 jobs=$(nproc)
 
-packages=(clang libomp-dev valgrind)
+packages=(clang libclang-rt-14-dev libomp-dev valgrind)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

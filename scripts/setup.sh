@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(build-essential cmake pkg-config libopenblas-dev libcriterion-dev python3-numpy python3-matplotlib)
+packages=(build-essential cmake pkg-config libopenblas-dev libcriterion-dev python3-numpy python3-matplotlib clang libclang-rt-14-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -441,3 +441,16 @@ Test(problem, visible_pairs_known_values) {
     p.window_left = p.window_right = 1000;
     cr_assert_eq(attn_case_visible_pairs(&p), 36);
 }
+
+/* Regression (fuzzing): strtoull skips white space and accepts a sign, so " -1" and
+ * "\v-1" once became seed 18446744073709551615. */
+Test(problem, seed_with_space_or_sign_is_refused) {
+    const char *bad[] = {" -1", "\v-1", "+5", " 5"};
+    for (size_t n = 0; n < sizeof bad / sizeof bad[0]; n++) {
+        attn_case c;
+        attn_case_default(&c);
+        attn_error err = {0};
+        cr_assert_eq(attn_case_set(&c, "seed", bad[n], &err), -1, "accepted seed '%s'", bad[n]);
+        cr_assert(strstr(err.message, "expected an unsigned 64-bit integer") != NULL);
+    }
+}

@@ -515,3 +515,24 @@ Test(suite, conformance_suite_covers_the_contract) {
         cr_assert(dim_seen[d], "no case with d=%lld", (long long)dims[d]);
     attn_suite_free(&s);
 }
+
+/* Regression (fuzzing): a 4 KB line expanding past the case limit was accepted after
+ * quadratic-time parsing; it is now refused before any case is built. */
+Test(suite, line_over_the_case_limit_is_refused) {
+    size_t size = 8192;
+    char *text = malloc(size);
+    cr_assert_not_null(text);
+    int at = snprintf(text, size, "b=1");
+    for (int i = 0; i < 999; i++)
+        at += snprintf(text + at, size - (size_t)at, ",1");
+    at += snprintf(text + at, size - (size_t)at, " d=1");
+    for (int i = 0; i < 1000; i++)
+        at += snprintf(text + at, size - (size_t)at, ",1");
+    snprintf(text + at, size - (size_t)at, "\n");
+    attn_suite suite;
+    attn_error err = {0};
+    cr_assert_eq(attn_suite_parse_text(text, "big", &suite, &err), -1);
+    cr_assert(strstr(err.message, "big:1: this line expands to 1001000 cases") != NULL, "%s",
+              err.message);
+    free(text);
+}
