@@ -69,10 +69,10 @@ static int replace_file(const attn_csv *csv, attn_error *err) {
     if (!f) {
         /* a folder that is missing, not a folder, or not writable is the user's to fix */
         bool bad_path = errno == ENOENT || errno == ENOTDIR || errno == EACCES || errno == EROFS;
-        return bad_path ? attn_fail_input(err, "%s: cannot create the report: %s", temporary,
-                                          strerror(errno))
-                        : attn_fail_internal(err, "%s: cannot create: %s", temporary,
-                                             strerror(errno));
+        return bad_path
+                   ? attn_fail_input(err, "%s: cannot create the report: %s", temporary,
+                                     strerror(errno))
+                   : attn_fail_internal(err, "%s: cannot create: %s", temporary, strerror(errno));
     }
     bool failed = fwrite(csv->text, 1, csv->length, f) != csv->length;
     failed |= fflush(f) != 0;

@@ -1,7 +1,8 @@
-/* blocked: single-threaded fused attention. Query tiles of 64 rows stream over key tiles
- * of 64 with the online softmax (tile_kernel.h), so no score matrix is materialised and
- * scratch memory is O(tile) whatever the sequence length; AVX-512 micro-kernels when the
- * CPU has them (ATTNBENCH_NO_SIMD=1 forces the portable path). Ignores args->threads. */
+/* blocked: single-threaded fused attention. Query tiles of 64 rows, four abreast, stream
+ * over key tiles of 64 with the online softmax (tile_kernel.h), so no score matrix is
+ * materialised and scratch memory is O(tile) whatever the sequence length; AVX-512
+ * micro-kernels when the CPU has them (ATTNBENCH_NO_SIMD=1 forces the portable path).
+ * Ignores args->threads. */
 #include "attnbench.h"
 #include "tile_kernel.h"
 

@@ -40,30 +40,54 @@ static inline __mmask16 first_lanes(int64_t n) {
     return (__mmask16)((1u << n) - 1u);
 }
 
-AVX512 INLINE __m512i lane_numbers(void) {
-    return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+/* Transposes a 16 x 16 block held as 16 row vectors, in place: 32-bit, then 64-bit
+ * interleaves within 128-bit lanes, then a 4 x 4 transpose of the lanes. */
+AVX512 INLINE void transpose16(__m512 x[16]) {
+    __m512 t[16], u[16];
+#pragma GCC unroll 16
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(x[2 * i], x[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(x[2 * i], x[2 * i + 1]);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < 4; i++) {
+        const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
+        const __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
+        u[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+        u[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        u[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+        u[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+    }
+    /* u[4i + k], lane L, holds rows 4i..4i+3 of column 4L + k. */
+#pragma GCC unroll 16
+    for (int k = 0; k < 4; k++) {
+        const __m512 low01 = _mm512_shuffle_f32x4(u[k], u[4 + k], 0x44);
+        const __m512 high01 = _mm512_shuffle_f32x4(u[k], u[4 + k], 0xEE);
+        const __m512 low23 = _mm512_shuffle_f32x4(u[8 + k], u[12 + k], 0x44);
+        const __m512 high23 = _mm512_shuffle_f32x4(u[8 + k], u[12 + k], 0xEE);
+        x[k] = _mm512_shuffle_f32x4(low01, low23, 0x88);
+        x[4 + k] = _mm512_shuffle_f32x4(low01, low23, 0xDD);
+        x[8 + k] = _mm512_shuffle_f32x4(high01, high23, 0x88);
+        x[12 + k] = _mm512_shuffle_f32x4(high01, high23, 0xDD);
+    }
 }
 
-/* Gathers the tile's rows column by column (rows are d floats apart). */
+/* Transposes the tile's queries 16 x 16 blocks at a time; rows past the end load as 0. */
 AVX512 static void avx512_pack_queries(float *qt, const float *q, int64_t rows, int64_t d,
                                        float factor) {
-    if (d > ((int64_t)1 << 24)) { /* gather indices are 32-bit */
-        attn_simd_ops_portable.pack_queries(qt, q, rows, d, factor);
-        return;
-    }
-    __m512i index[ATTN_TILE_GROUPS];
-    __mmask16 valid[ATTN_TILE_GROUPS];
-    for (int v = 0; v < ATTN_TILE_GROUPS; v++) {
-        const __m512i row = _mm512_add_epi32(lane_numbers(), _mm512_set1_epi32(GROUP * v));
-        index[v] = _mm512_mullo_epi32(row, _mm512_set1_epi32((int)d));
-        valid[v] = _mm512_cmpgt_epi32_mask(_mm512_set1_epi32((int)rows), row);
-    }
     const __m512 scale = _mm512_set1_ps(factor);
-    for (int64_t c = 0; c < d; c++)
-        for (int v = 0; v < ATTN_TILE_GROUPS; v++) {
-            const __m512 x =
-                _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid[v], index[v], q + c, 4);
-            _mm512_store_ps(qt + c * ROWS + GROUP * v, _mm512_mul_ps(x, scale));
+    for (int64_t r0 = 0; r0 < ROWS; r0 += GROUP)
+        for (int64_t c0 = 0; c0 < d; c0 += GROUP) {
+            const int64_t width = d - c0 < GROUP ? d - c0 : GROUP;
+            const __mmask16 columns = width == GROUP ? (__mmask16)0xFFFF : first_lanes(width);
+            __m512 block[16];
+#pragma GCC unroll 16
+            for (int i = 0; i < GROUP; i++)
+                block[i] = r0 + i < rows ? _mm512_maskz_loadu_ps(columns, q + (r0 + i) * d + c0)
+                                         : _mm512_setzero_ps();
+            transpose16(block);
+            for (int64_t j = 0; j < width; j++)
+                _mm512_store_ps(qt + (c0 + j) * ROWS + r0, _mm512_mul_ps(block[j], scale));
         }
 }
 
@@ -232,25 +256,23 @@ AVX512 static void avx512_accumulate(const float *p, const float *v, int64_t dv,
     }
 }
 
-/* Gathers each output row from the transposed accumulator (columns ROWS floats apart). */
+/* Transposes the accumulator back to rows 16 x 16 blocks at a time, scaling each row. */
 AVX512 static void avx512_unpack_rows(const float *ot, int64_t dv, int64_t rows,
                                       const float *factor, float *o) {
-    const __m512i index = _mm512_mullo_epi32(lane_numbers(), _mm512_set1_epi32(ROWS));
-    for (int64_t r = 0; r < rows; r++) {
-        const __m512 scale = _mm512_set1_ps(factor[r]);
-        float *out = o + r * dv;
-        int64_t c = 0;
-        for (; c + GROUP <= dv; c += GROUP) {
-            const __m512 x = _mm512_i32gather_ps(index, ot + c * ROWS + r, 4);
-            _mm512_storeu_ps(out + c, _mm512_mul_ps(x, scale));
+    for (int64_t r0 = 0; r0 < rows; r0 += GROUP)
+        for (int64_t c0 = 0; c0 < dv; c0 += GROUP) {
+            const int64_t width = dv - c0 < GROUP ? dv - c0 : GROUP;
+            const __mmask16 columns = width == GROUP ? (__mmask16)0xFFFF : first_lanes(width);
+            __m512 block[16];
+#pragma GCC unroll 16
+            for (int j = 0; j < GROUP; j++)
+                block[j] =
+                    j < width ? _mm512_load_ps(ot + (c0 + j) * ROWS + r0) : _mm512_setzero_ps();
+            transpose16(block);
+            for (int64_t i = 0; i < GROUP && r0 + i < rows; i++)
+                _mm512_mask_storeu_ps(o + (r0 + i) * dv + c0, columns,
+                                      _mm512_mul_ps(block[i], _mm512_set1_ps(factor[r0 + i])));
         }
-        if (c < dv) {
-            const __mmask16 tail = first_lanes(dv - c);
-            const __m512 x =
-                _mm512_mask_i32gather_ps(_mm512_setzero_ps(), tail, index, ot + c * ROWS + r, 4);
-            _mm512_mask_storeu_ps(out + c, tail, _mm512_mul_ps(x, scale));
-        }
-    }
 }
 
 AVX512 static float avx512_row_max(const float *x, int64_t n) {

@@ -220,6 +220,12 @@ void attn_tile_run(const attn_simd_ops *ops, const attn_problem *p, const attn_h
     tile_state tiles[ATTN_TILES_PER_CALL];
     step_scratch scratch;
     carve(p, key_tile, workspace, tiles, &scratch);
+    /* Queries are read once: ask for all of them before the first tile waits on its. */
+    const int64_t row_first = tile_first * ROWS;
+    const int64_t row_end =
+        (tile_first + tile_count) * ROWS < p->seq_q ? (tile_first + tile_count) * ROWS : p->seq_q;
+    prefetch_to_l2(head->q + row_first * p->head_dim,
+                   (size_t)((row_end - row_first) * p->head_dim) * sizeof(float));
     for (int64_t i = 0; i < tile_count; i++)
         start_tile(ops, p, head, tile_first + i, &tiles[i]);
     /* The tiles advance through the keys together, a key tile at a time, so each key

@@ -21,8 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char canonical[ATTN_CASE_STRING_MAX];
         if (rc == 0)
             attn_case_format(&c, canonical);
-        fprintf(stderr, "attn_case_parse: %s%s\n", rc == 0 ? "accepted: " : "error: ",
-                rc == 0 ? canonical : err.message);
+        fprintf(stderr, "attn_case_parse: %s%s\n",
+                rc == 0 ? "accepted: " : "error: ", rc == 0 ? canonical : err.message);
     }
     if (rc == 0)
         fuzz_check_case(&c, "attn_case_parse");

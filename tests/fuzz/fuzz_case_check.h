@@ -19,8 +19,7 @@ static inline bool fuzz_same_case(const attn_case *a, const attn_case *b) {
            p->seq_q == q->seq_q && p->seq_kv == q->seq_kv && p->head_dim == q->head_dim &&
            p->head_dim_v == q->head_dim_v && p->window_left == q->window_left &&
            p->window_right == q->window_right && fuzz_same_double(p->scale, q->scale) &&
-           a->scale_is_default == b->scale_is_default && a->seed == b->seed &&
-           a->dist == b->dist;
+           a->scale_is_default == b->scale_is_default && a->seed == b->seed && a->dist == b->dist;
 }
 
 static inline void fuzz_check_case(const attn_case *c, const char *where) {
@@ -39,8 +38,7 @@ static inline void fuzz_check_case(const attn_case *c, const char *where) {
     char second[ATTN_CASE_STRING_MAX];
     attn_case_format(&again, second);
     FUZZ_CHECK(strcmp(first, second) == 0, "%s: '%s' parses back as '%s'", where, first, second);
-    FUZZ_CHECK(fuzz_same_case(c, &again), "%s: '%s' parses back to different fields", where,
-               first);
+    FUZZ_CHECK(fuzz_same_case(c, &again), "%s: '%s' parses back to different fields", where, first);
 }
 
 #endif

@@ -60,8 +60,7 @@ static size_t item_size(attn_dtype dtype) {
 
 static void check_empty(const attn_array *a, const char *what) {
     FUZZ_CHECK(a->data == NULL && a->count == 0 && a->rank == 0,
-               "%s failed but left data %p, count %zu, rank %d", what, a->data, a->count,
-               a->rank);
+               "%s failed but left data %p, count %zu, rank %d", what, a->data, a->count, a->rank);
 }
 
 static void check_array(const attn_array *a, const char *what) {
@@ -131,8 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t *first = fuzz_read_file(output_path, &first_size);
     uint8_t *second = fuzz_read_file(again_path, &second_size);
     FUZZ_CHECK(first_size == second_size && memcmp(first, second, first_size) == 0,
-               "writing the same array twice gives different files (%zu and %zu bytes)",
-               first_size, second_size);
+               "writing the same array twice gives different files (%zu and %zu bytes)", first_size,
+               second_size);
     free(first);
     free(second);
     attn_array_free(&b);

@@ -34,9 +34,9 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char folder[PATH_MAX];     /* the private include folder */
-static char text_origin[PATH_MAX];/* origin given to attn_suite_parse_text */
-static char input_path[PATH_MAX]; /* where each input is written for attn_suite_load */
+static char folder[PATH_MAX];      /* the private include folder */
+static char text_origin[PATH_MAX]; /* origin given to attn_suite_parse_text */
+static char input_path[PATH_MAX];  /* where each input is written for attn_suite_load */
 
 /* Fixture files in the private folder, reachable as --include=NAME. */
 static const struct {
@@ -197,8 +197,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                        rc_text == 0 ? "accepted" : "rejected",
                        rc_file == 0 ? "accepted" : "rejected", err.message);
             if (rc_text == 0) {
-                FUZZ_CHECK(from_text.count == from_file.count,
-                           "text gives %zu cases, file %zu", from_text.count, from_file.count);
+                FUZZ_CHECK(from_text.count == from_file.count, "text gives %zu cases, file %zu",
+                           from_text.count, from_file.count);
                 for (size_t i = 0; i < from_text.count; i++)
                     FUZZ_CHECK(fuzz_same_case(&from_text.cases[i], &from_file.cases[i]),
                                "text and file differ at case %zu", i);

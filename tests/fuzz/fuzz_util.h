@@ -14,15 +14,14 @@
 
 #include "../../harness/error.h"
 
-#define FUZZ_CHECK(cond, ...)                                                                  \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "fuzz property violated at %s:%d: %s\n  ", __FILE__, __LINE__,     \
-                    #cond);                                                                    \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fprintf(stderr, "\n");                                                             \
-            __builtin_trap();                                                                  \
-        }                                                                                      \
+#define FUZZ_CHECK(cond, ...)                                                                      \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "fuzz property violated at %s:%d: %s\n  ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fprintf(stderr, "\n");                                                                 \
+            __builtin_trap();                                                                      \
+        }                                                                                          \
     } while (0)
 
 /* FUZZ_VERBOSE=1 in the environment makes a target print what each input gave (for
@@ -56,8 +55,7 @@ static inline void fuzz_error_reset(attn_error *err) {
 static inline void fuzz_check_error(const attn_error *err, const char *what) {
     FUZZ_CHECK(memchr(err->message, '\0', sizeof err->message) != NULL,
                "%s failed with an unterminated message", what);
-    FUZZ_CHECK(err->message[0] != '\0', "%s failed without a message (kind %d)", what,
-               err->kind);
+    FUZZ_CHECK(err->message[0] != '\0', "%s failed without a message (kind %d)", what, err->kind);
     FUZZ_CHECK(err->kind == ATTN_EXIT_BAD_INPUT || err->kind == ATTN_EXIT_INTERNAL,
                "%s failed with kind %d: %s", what, err->kind, err->message);
 }
