@@ -179,8 +179,9 @@ static void print_result(const attn_impl *impl, const attn_case *c, const attn_c
     if (r->status != ATTN_STATUS_PASSED)
         printf("        %s\n", r->reason);
     if (r->status == ATTN_STATUS_FAILED || r->status == ATTN_STATUS_ERROR)
-        printf("        rerun: attnbench check --impl %s --threads %d --case '%s'\n", impl->name,
-               o->threads, text);
+        printf("        rerun: attnbench check%s%s --impl %s --threads %d --case '%s'\n",
+               attn_impl_origin(impl) ? " --plugin " : "",
+               attn_impl_origin(impl) ? attn_impl_origin(impl) : "", impl->name, o->threads, text);
 }
 
 static int write_csv_row(attn_csv *csv, const attn_impl *impl, const attn_case *c,
