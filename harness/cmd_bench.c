@@ -178,18 +178,14 @@ static int load_cases(const bench_options *o, attn_suite *suite, attn_error *err
     snprintf(windows, sizeof windows, "%s%s%s", o->causal ? "causal" : "",
              o->causal && o->windows ? "," : "", o->windows ? o->windows : "");
     char text[4096];
-    int n = snprintf(text, sizeof text, "n=%s hq=%s b=%s d=%s window=%s%s%s%s%s\n",
-                     o->seq ? o->seq : "1024", o->heads ? o->heads : "8", o->batch ? o->batch : "1",
-                     o->dims ? o->dims : "64", windows[0] ? windows : "global",
-                     o->kv_heads ? " hkv=" : "", o->kv_heads ? o->kv_heads : "",
-                     o->dim_v ? " dv=" : "", o->dim_v ? o->dim_v : "");
+    /* Without --kv-heads every case has hkv = hq: the h key sets both. */
+    int n = snprintf(
+        text, sizeof text, "n=%s %s=%s b=%s d=%s window=%s%s%s%s%s\n", o->seq ? o->seq : "1024",
+        o->kv_heads ? "hq" : "h", o->heads ? o->heads : "8", o->batch ? o->batch : "1",
+        o->dims ? o->dims : "64", windows[0] ? windows : "global", o->kv_heads ? " hkv=" : "",
+        o->kv_heads ? o->kv_heads : "", o->dim_v ? " dv=" : "", o->dim_v ? o->dim_v : "");
     if (n < 0 || (size_t)n >= sizeof text)
         return attn_fail_input(err, "bench: sweep lists too long");
-    /* Without --kv-heads every case has hkv = hq. */
-    if (!o->kv_heads) {
-        char *hq = strstr(text, "hq=");
-        memmove(hq + 1, hq + 2, strlen(hq + 2) + 1); /* "hq=" becomes "h=" */
-    }
     return attn_suite_parse_text(text, "(command-line sweep)", suite, err);
 }
 

@@ -15,17 +15,14 @@
 
 Usage: test_compare.py --repo /work/main. Closes with "N passed, N failed".
 """
-import argparse
 import csv
 import importlib.machinery
 import importlib.util
 import itertools
 import math
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from fractions import Fraction
 
 import numpy as np
@@ -454,25 +451,12 @@ def track_perf(ctx):
     return "no baseline: hint, exit 0 (2 with --fail-on-regression); refresh copies; +30%: exit 0 / 1"
 
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runner import run_tests  # noqa: E402  (beside this file)
+
+
 def main():
-    parser = argparse.ArgumentParser(description="Tests of scripts/compare and scripts/track-perf.")
-    here = os.path.dirname(os.path.abspath(__file__))
-    parser.add_argument("--repo", default=os.path.dirname(os.path.dirname(here)))
-    args = parser.parse_args()
-    work = tempfile.mkdtemp(prefix="attnbench-test-compare-")
-    ctx = Context(os.path.abspath(args.repo), work)
-    passed = failed = 0
-    for fn in TESTS:
-        try:
-            note = fn(ctx)
-            passed += 1
-            print(f"PASS {fn.__name__}: {note}")
-        except Exception as e:  # a failed assertion or an unexpected error both fail the test
-            failed += 1
-            print(f"FAIL {fn.__name__}: {type(e).__name__}: {e}")
-    shutil.rmtree(work, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run_tests("Tests of scripts/compare and scripts/track-perf.", "attnbench-test-compare-", TESTS, Context)
 
 
 if __name__ == "__main__":

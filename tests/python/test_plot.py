@@ -10,13 +10,10 @@
 
 Usage: test_plot.py --repo /work/main. Closes with "N passed, N failed".
 """
-import argparse
 import csv
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FIGURES = ("gflops", "speedup-vs-naive", "thread-scaling", "time-vs-n")
@@ -158,25 +155,12 @@ def bad_input_exits_2(ctx):
     return f"{len(cases)} kinds of bad input: exit 2 with the problem named"
 
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runner import run_tests  # noqa: E402  (beside this file)
+
+
 def main():
-    parser = argparse.ArgumentParser(description="Tests of scripts/plot.")
-    here = os.path.dirname(os.path.abspath(__file__))
-    parser.add_argument("--repo", default=os.path.dirname(os.path.dirname(here)))
-    args = parser.parse_args()
-    work = tempfile.mkdtemp(prefix="attnbench-test-plot-")
-    ctx = Context(os.path.abspath(args.repo), work)
-    passed = failed = 0
-    for fn in TESTS:
-        try:
-            note = fn(ctx)
-            passed += 1
-            print(f"PASS {fn.__name__}: {note}")
-        except Exception as e:  # a failed assertion or an unexpected error both fail the test
-            failed += 1
-            print(f"FAIL {fn.__name__}: {type(e).__name__}: {e}")
-    shutil.rmtree(work, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run_tests("Tests of scripts/plot.", "attnbench-test-plot-", TESTS, Context)
 
 
 if __name__ == "__main__":
