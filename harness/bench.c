@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "environment.h"
 #include "generate.h"
-#include "isolate.h"
+#include "runner.h"
+#include "stage.h"
 #include "timer.h"
 
 static const char *const status_names[ATTN_BENCH_STATUS_COUNT] = {
@@ -20,152 +20,261 @@ const char *attn_bench_status_name(attn_bench_status status) {
     return (unsigned)status < ATTN_BENCH_STATUS_COUNT ? status_names[status] : "?";
 }
 
-typedef struct buffers {
-    float *q, *k, *v, *o, *lse;
-    void *workspace;
-} buffers;
-
-static void free_buffers(buffers *b) {
-    free(b->q);
-    free(b->k);
-    free(b->v);
-    free(b->o);
-    free(b->lse);
-    free(b->workspace);
-}
-
-static void *alloc_aligned(size_t bytes) {
-    return aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
-}
-
-/* Seconds taken by count consecutive forward calls. */
-static double time_calls(const attn_impl *impl, const attn_args *args, long count) {
-    double start = attn_now_seconds();
-    for (long n = 0; n < count; n++)
-        impl->forward(args);
-    return attn_now_seconds() - start;
-}
+/* Everything one measurement works on. */
+typedef struct bench_state {
+    const attn_impl *impl;
+    attn_case cases[ATTN_STAGE_SETS]; /* the case with each input set's seed */
+    float *q[ATTN_STAGE_SETS], *k[ATTN_STAGE_SETS], *v[ATTN_STAGE_SETS];
+    float *verified_o[ATTN_STAGE_SETS], *verified_lse[ATTN_STAGE_SETS];
+    float *o, *lse; /* the latest output, dense */
+    attn_stage stage;
+    attn_run_call call;
+    attn_case_sizes sizes;
+    bool want_lse;
+    bool verified[ATTN_STAGE_SETS]; /* verified_o holds a reference-checked output */
+    int batches;                    /* batches of calls so far, the warm-up included */
+} bench_state;
 
 static void set_status(attn_bench_result *r, attn_bench_status status, const char *reason) {
     r->status = status;
-    snprintf(r->reason, sizeof r->reason, "%s", reason);
+    snprintf(r->reason, sizeof r->reason, "%.1020s", reason);
 }
 
-void attn_bench_case(const attn_impl *impl, const attn_case *c, int threads,
-                     const attn_bench_options *options, attn_bench_result *r) {
-    memset(r, 0, sizeof *r);
-    attn_work_of(c, &r->work);
+static void free_state(bench_state *b) {
+    for (int set = 0; set < ATTN_STAGE_SETS; set++) {
+        free(b->q[set]);
+        free(b->k[set]);
+        free(b->v[set]);
+        free(b->verified_o[set]);
+        free(b->verified_lse[set]);
+    }
+    free(b->o);
+    free(b->lse);
+    attn_stage_destroy(&b->stage);
+}
+
+/* The second input set: the same case with a seed no suite uses. */
+static uint64_t other_seed(uint64_t seed) {
+    return seed ^ UINT64_C(0x9e3779b97f4a7c15);
+}
+
+static int allocate_state(bench_state *b, const attn_case *c, attn_layout layout,
+                          size_t workspace, attn_error *err) {
+    if (attn_case_sizes_of(c, &b->sizes, err) ||
+        attn_stage_create(&b->stage, &c->problem, layout, workspace, err))
+        return -1;
+    const attn_case_sizes *s = &b->sizes;
+    bool ok = (b->o = malloc(s->o * 4)) && (b->lse = malloc(s->lse * 4 + 4));
+    for (int set = 0; set < ATTN_STAGE_SETS && ok; set++) {
+        b->cases[set] = *c;
+        if (set == 1)
+            b->cases[set].seed = other_seed(c->seed);
+        ok = (b->q[set] = malloc(s->q * 4)) && (b->k[set] = malloc(s->k * 4)) &&
+             (b->v[set] = malloc(s->v * 4)) && (b->verified_o[set] = malloc(s->o * 4)) &&
+             (b->verified_lse[set] = malloc(s->lse * 4 + 4));
+        if (ok) {
+            attn_generate_inputs(&b->cases[set], b->q[set], b->k[set], b->v[set]);
+            attn_stage_set_inputs(&b->stage, set, b->q[set], b->k[set], b->v[set]);
+        }
+    }
+    return ok ? 0 : attn_fail_internal(err, "out of memory allocating the case");
+}
+
+/* Verifies the dense output of input set `set` against the reference. */
+static int verify_against_reference(bench_state *b, int set, attn_verify_result *v,
+                                    attn_bench_result *r) {
+    if (attn_verify_output(&b->cases[set], b->q[set], b->k[set], b->v[set], b->o,
+                           b->want_lse ? b->lse : NULL, v)) {
+        set_status(r, ATTN_BENCH_ERROR, "out of memory verifying the output");
+        return -1;
+    }
+    return 0;
+}
+
+/* One batch of count calls on input set `set`; returns its seconds, or -1 with r set
+ * when a call failed, the worker died, or the output or inputs are wrong. */
+static double timed_batch(bench_state *b, int set, long long count, attn_bench_result *r) {
+    const int batch = ++b->batches;
+    attn_stage_use(&b->stage, set);
+    b->call.count = count;
+    attn_run_outcome out;
+    attn_run_forward(b->impl, &b->stage.arena, &b->call, &out);
+    char reason[1200];
+    if (out.died) {
+        set_status(r, ATTN_BENCH_ERROR, out.message);
+        return -1;
+    }
+    if (out.rc != ATTN_OK) {
+        snprintf(reason, sizeof reason, "forward %s on timed call %lld of batch %d: %s",
+                 out.rc == ATTN_UNSUPPORTED ? "declined" : "failed", out.calls_done + 1, batch,
+                 out.message[0] ? out.message : "(no message)");
+        if (batch > 1) /* after the warm-up */
+            snprintf(reason, sizeof reason, "failed on timed call %lld of batch %d: %s",
+                     out.calls_done + 1, batch, out.message[0] ? out.message : "(no message)");
+        set_status(r, out.rc == ATTN_UNSUPPORTED && batch <= 1 ? ATTN_BENCH_SKIPPED
+                                                                               : ATTN_BENCH_ERROR,
+                   reason);
+        return -1;
+    }
+    r->timed_calls += out.calls_done;
+    char inspection[512];
+    if (attn_stage_inspect(&b->stage, inspection, sizeof inspection)) {
+        snprintf(reason, sizeof reason, "%s (batch %d, input set %c)", inspection, batch,
+                 'A' + set);
+        set_status(r, ATTN_BENCH_WRONG, reason);
+        return -1;
+    }
+    attn_stage_outputs(&b->stage, b->o, b->want_lse ? b->lse : NULL);
+    const size_t o_bytes = b->sizes.o * 4, lse_bytes = b->want_lse ? b->sizes.lse * 4 : 0;
+    if (!b->verified[set] || memcmp(b->o, b->verified_o[set], o_bytes) != 0 ||
+        memcmp(b->lse, b->verified_lse[set], lse_bytes) != 0) {
+        /* Not bit-identical to the verified output (a kernel may be nondeterministic):
+         * it must then pass the reference itself. */
+        attn_verify_result v;
+        if (verify_against_reference(b, set, &v, r))
+            return -1;
+        if (!v.passed) {
+            snprintf(reason, sizeof reason, "wrong on timed sample (batch %d, input set %c): %s",
+                     batch, 'A' + set, v.detail);
+            set_status(r, ATTN_BENCH_WRONG, reason);
+            return -1;
+        }
+        if (!b->verified[set]) {
+            memcpy(b->verified_o[set], b->o, o_bytes);
+            memcpy(b->verified_lse[set], b->lse, lse_bytes);
+            b->verified[set] = true;
+        }
+    }
+    return out.seconds;
+}
+
+/* The untimed warm-up, on input set A: its output is verified against the reference and
+ * kept as the verified output of the set (set B's is verified at its first batch). */
+static int warm_up(bench_state *b, attn_bench_result *r) {
+    for (int set = 0; set < 1; set++) {
+        attn_stage_use(&b->stage, set);
+        b->call.count = 1;
+        attn_run_outcome out;
+        attn_run_forward(b->impl, &b->stage.arena, &b->call, &out);
+        b->batches++;
+        if (set == 0)
+            r->warmup_seconds = out.seconds;
+        char reason[1200];
+        if (out.died) {
+            set_status(r, ATTN_BENCH_ERROR, out.message);
+            return -1;
+        }
+        if (out.rc != ATTN_OK) {
+            snprintf(reason, sizeof reason, "forward %s: %s",
+                     out.rc == ATTN_UNSUPPORTED ? "declined" : "failed",
+                     out.message[0] ? out.message : "?");
+            set_status(r, out.rc == ATTN_UNSUPPORTED ? ATTN_BENCH_SKIPPED : ATTN_BENCH_ERROR,
+                       reason);
+            return -1;
+        }
+        char inspection[512];
+        if (attn_stage_inspect(&b->stage, inspection, sizeof inspection)) {
+            snprintf(reason, sizeof reason, "wrong result, not timed: %s", inspection);
+            set_status(r, ATTN_BENCH_WRONG, reason);
+            return -1;
+        }
+        attn_stage_outputs(&b->stage, b->o, b->want_lse ? b->lse : NULL);
+        attn_verify_result *v = &r->verify;
+        if (verify_against_reference(b, set, v, r))
+            return -1;
+        if (!v->passed) {
+            snprintf(reason, sizeof reason, "wrong result, not timed: %s", v->detail);
+            set_status(r, ATTN_BENCH_WRONG, reason);
+            return -1;
+        }
+        memcpy(b->verified_o[set], b->o, b->sizes.o * 4);
+        memcpy(b->verified_lse[set], b->lse, b->want_lse ? b->sizes.lse * 4 : 0);
+        b->verified[set] = true;
+    }
+    return 0;
+}
+
+/* Support, memory and budget: 0 when the case is to be measured, else r says why not. */
+static int admit(const attn_impl *impl, const attn_case *c, attn_layout layout, int threads,
+                 const attn_bench_options *options, size_t *workspace, attn_bench_result *r) {
     char reason[1024];
-    if (attn_check_support(impl, c, reason, sizeof reason) == ATTN_STATUS_SKIPPED) {
-        set_status(r, ATTN_BENCH_SKIPPED, reason);
-        return;
+    attn_status support = attn_check_support(impl, c, layout, reason, sizeof reason);
+    if (support != ATTN_STATUS_PASSED) {
+        set_status(r, support == ATTN_STATUS_SKIPPED ? ATTN_BENCH_SKIPPED : ATTN_BENCH_ERROR,
+                   reason);
+        return -1;
     }
-    const attn_problem *p = &c->problem;
-    attn_case_sizes sizes;
-    if (attn_case_sizes_of(c, &sizes, NULL)) {
+    attn_case_layout l;
+    attn_error err = {0};
+    size_t allocated = 0;
+    if (attn_layout_of(&c->problem, layout, &l, &err)) {
         set_status(r, ATTN_BENCH_OVER_MEMORY, "tensor sizes overflow");
-        return;
+        return -1;
     }
-    size_t workspace = impl->workspace_size ? impl->workspace_size(p, threads) : 0;
-    r->memory_bytes =
-        4.0 * (double)(sizes.q + sizes.k + sizes.v + sizes.o + sizes.lse) + (double)workspace;
+    if (attn_run_sizes(impl, &c->problem, threads, workspace, &allocated, reason, sizeof reason)) {
+        set_status(r, ATTN_BENCH_ERROR, reason);
+        return -1;
+    }
+    double spans = 0;
+    for (int t = 0; t < ATTN_TENSOR_COUNT; t++)
+        spans += 4.0 * (double)l.t[t].span;
+    r->memory_bytes = spans + (double)*workspace + (double)allocated;
     if (r->memory_bytes > options->memory_cap_bytes) {
         snprintf(reason, sizeof reason,
-                 "needs %.0f MiB (inputs, outputs, workspace), over the "
-                 "cap of %.0f MiB (--mem-cap)",
+                 "needs %.0f MiB (inputs, outputs, workspace, its own allocations), over the cap "
+                 "of %.0f MiB (--mem-cap)",
                  r->memory_bytes / 1048576.0, options->memory_cap_bytes / 1048576.0);
         set_status(r, ATTN_BENCH_OVER_MEMORY, reason);
-        return;
+        return -1;
     }
     const attn_timing_options *t = &options->timing;
-    /* A case is timed only when the warm-up and reps calls fit in its budget. */
     if (options->predicted_seconds * (t->reps + 1) > t->budget_seconds) {
         snprintf(reason, sizeof reason,
                  "one call predicted to take %.3g s (from the previous case's rate): warm-up "
                  "and %d samples would exceed the per-case budget of %.3g s (--budget)",
                  options->predicted_seconds, t->reps, t->budget_seconds);
         set_status(r, ATTN_BENCH_OVER_BUDGET, reason);
-        return;
+        return -1;
     }
-    buffers b = {alloc_aligned(sizes.q * 4),   alloc_aligned(sizes.k * 4),
-                 alloc_aligned(sizes.v * 4),   alloc_aligned(sizes.o * 4),
-                 alloc_aligned(sizes.lse * 4), workspace ? alloc_aligned(workspace) : NULL};
-    if (!b.q || !b.k || !b.v || !b.o || !b.lse || (workspace && !b.workspace)) {
-        free_buffers(&b);
-        set_status(r, ATTN_BENCH_ERROR, "out of memory allocating the case");
-        return;
-    }
-    attn_generate_inputs(c, b.q, b.k, b.v);
-    memset(b.o, 0, sizes.o * 4); /* first touch outside the timed region */
-    memset(b.lse, 0, sizes.lse * 4);
-    if (workspace)
-        memset(b.workspace, 0, workspace);
-    const bool want_lse = (impl->caps & ATTN_CAP_LSE) != 0;
-    char message[512] = "";
-    attn_args args = {.problem = p,
-                      .q = b.q,
-                      .k = b.k,
-                      .v = b.v,
-                      .o = b.o,
-                      .lse = want_lse ? b.lse : NULL,
-                      .workspace = b.workspace,
-                      .workspace_size = workspace,
-                      .threads = threads,
-                      .message = message,
-                      .message_size = sizeof message};
-    attn_set_threads(threads);
+    return 0;
+}
 
-    double start = attn_now_seconds();
-    int rc = impl->forward(&args);
-    r->warmup_seconds = attn_now_seconds() - start;
-    if (rc != ATTN_OK) {
-        snprintf(reason, sizeof reason, "forward %s: %s",
-                 rc == ATTN_UNSUPPORTED ? "declined" : "failed", message[0] ? message : "?");
-        set_status(r, rc == ATTN_UNSUPPORTED ? ATTN_BENCH_SKIPPED : ATTN_BENCH_ERROR, reason);
-        free_buffers(&b);
-        return;
-    }
-    if (attn_verify_output(c, b.q, b.k, b.v, b.o, want_lse ? b.lse : NULL, &r->verify)) {
-        set_status(r, ATTN_BENCH_ERROR, "out of memory verifying the output");
-        free_buffers(&b);
-        return;
-    }
-    if (!r->verify.passed) {
-        snprintf(reason, sizeof reason, "wrong result, not timed: %s", r->verify.detail);
-        set_status(r, ATTN_BENCH_WRONG, reason);
-        free_buffers(&b);
-        return;
-    }
+/* Calibration (batches growing until one lasts the minimum sample time) and samples,
+ * each batch on the next input set. */
+static void measure(bench_state *b, const attn_bench_options *options, attn_bench_result *r) {
+    const attn_timing_options *t = &options->timing;
+    char reason[1024];
     if (r->warmup_seconds * (t->reps + 1) > t->budget_seconds) {
         snprintf(reason, sizeof reason,
                  "one call took %.3g s: warm-up and %d samples would exceed the per-case "
                  "budget of %.3g s (--budget)",
                  r->warmup_seconds, t->reps, t->budget_seconds);
         set_status(r, ATTN_BENCH_OVER_BUDGET, reason);
-        free_buffers(&b);
         return;
     }
-    /* Calibration: the warm-up included thread start-up and first touch, so time growing
-     * batches of calls until one lasts the minimum sample time. */
     const double deadline = attn_now_seconds() + (t->budget_seconds - r->warmup_seconds);
     const int reps = t->reps < ATTN_BENCH_MAX_SAMPLES ? t->reps : ATTN_BENCH_MAX_SAMPLES;
-    long iterations = 1;
-    double batch = time_calls(impl, &args, iterations);
+    long long iterations = 1;
+    int set = 1;
+    double batch = timed_batch(b, set, iterations, r);
+    if (batch < 0)
+        return;
     while (batch < t->min_sample_seconds) {
         double per_call = fmax(batch / (double)iterations, 1e-9);
-        long next = (long)ceil(1.2 * t->min_sample_seconds / per_call);
+        long long next = (long long)ceil(1.2 * t->min_sample_seconds / per_call);
         next = next < 2 * iterations     ? 2 * iterations
                : next > 100 * iterations ? 100 * iterations
                                          : next;
         if (attn_now_seconds() + per_call * (double)next * (reps + 1) > deadline)
             break;
         iterations = next;
-        batch = time_calls(impl, &args, iterations);
+        set ^= 1;
+        if ((batch = timed_batch(b, set, iterations, r)) < 0)
+            return;
     }
     const double per_call = fmax(batch / (double)iterations, 1e-9);
-    /* The samples must fit in what is left of the budget. */
     double left = deadline - attn_now_seconds();
-    long affordable = (long)floor(left / (per_call * reps));
+    long long affordable = (long long)floor(left / (per_call * reps));
     if (affordable < iterations)
         iterations = affordable;
     if (iterations < 1) {
@@ -174,13 +283,17 @@ void attn_bench_case(const attn_impl *impl, const attn_case *c, int threads,
                  "per-case budget of %.3g s (--budget)",
                  per_call, reps, left, t->budget_seconds);
         set_status(r, ATTN_BENCH_OVER_BUDGET, reason);
-        free_buffers(&b);
         return;
     }
-    r->iterations_per_sample = iterations;
+    r->iterations_per_sample = (long)iterations;
     while ((int)r->sample_count < reps &&
-           (r->sample_count < 3 || attn_now_seconds() + per_call * (double)iterations <= deadline))
-        r->samples[r->sample_count++] = time_calls(impl, &args, iterations) / (double)iterations;
+           (r->sample_count < 3 || attn_now_seconds() + per_call * (double)iterations <= deadline)) {
+        set ^= 1;
+        double seconds = timed_batch(b, set, iterations, r);
+        if (seconds < 0)
+            return;
+        r->samples[r->sample_count++] = seconds / (double)iterations;
+    }
     attn_stats_of(r->samples, r->sample_count, &r->stats);
     r->gflops = r->work.flops / r->stats.median * 1e-9;
     r->status = ATTN_BENCH_OK;
@@ -191,32 +304,29 @@ void attn_bench_case(const attn_impl *impl, const attn_case *c, int threads,
         snprintf(r->reason, sizeof r->reason,
                  "noisy: CV %.2f over %zu samples (was the machine busy?)", r->stats.cv,
                  r->sample_count);
-    free_buffers(&b);
 }
 
-typedef struct bench_job {
-    const attn_impl *impl;
-    const attn_case *c;
-    int threads;
-    const attn_bench_options *options;
-} bench_job;
-
-static void run_bench_job(void *context, void *result) {
-    const bench_job *job = context;
-    attn_bench_case(job->impl, job->c, job->threads, job->options, result);
-}
-
-void attn_bench_case_isolated(const attn_impl *impl, const attn_case *c, int threads,
-                              const attn_bench_options *options, attn_bench_result *result) {
-    bench_job job = {impl, c, threads, options};
-    char why[256];
-    /* generous: the budget covers calls, not allocation and verification */
-    double timeout = 4 * options->timing.budget_seconds + 60;
-    if (attn_run_isolated(run_bench_job, &job, result, sizeof *result, timeout, why, sizeof why) !=
-        0) {
-        memset(result, 0, sizeof *result);
-        attn_work_of(c, &result->work);
-        result->status = ATTN_BENCH_ERROR;
-        snprintf(result->reason, sizeof result->reason, "%s %s", impl->name, why);
+void attn_bench_case(const attn_impl *impl, const attn_case *c, attn_layout layout, int threads,
+                     const attn_bench_options *options, attn_bench_result *r) {
+    memset(r, 0, sizeof *r);
+    r->layout = layout;
+    attn_work_of(c, &r->work);
+    size_t workspace = 0;
+    if (admit(impl, c, layout, threads, options, &workspace, r))
+        return;
+    bench_state b;
+    memset(&b, 0, sizeof b);
+    b.stage.arena.fd = -1;
+    b.impl = impl;
+    b.want_lse = (impl->caps & ATTN_CAP_LSE) != 0;
+    attn_error err = {0};
+    if (allocate_state(&b, c, layout, workspace, &err)) {
+        set_status(r, ATTN_BENCH_ERROR, err.message);
+        free_state(&b);
+        return;
     }
+    b.call = (attn_run_call){&c->problem, &b.stage.layout, threads, b.want_lse, 1};
+    if (warm_up(&b, r) == 0)
+        measure(&b, options, r);
+    free_state(&b);
 }

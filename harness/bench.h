@@ -8,6 +8,7 @@
 
 #include "../impls/attnbench.h"
 #include "ceiling.h"
+#include "layout.h"
 #include "problem.h"
 #include "stats.h"
 #include "verify.h"
@@ -47,14 +48,17 @@ typedef struct attn_bench_result {
     double warmup_seconds;
     double gflops; /* from the median */
     attn_verify_result verify;
-    double memory_bytes; /* inputs, outputs and workspace */
+    double memory_bytes; /* inputs, outputs, workspace and what the implementation allocates */
+    attn_layout layout;
+    long long timed_calls; /* every one of them returned ATTN_OK and was verified */
 } attn_bench_result;
 
-void attn_bench_case(const attn_impl *impl, const attn_case *c, int threads,
+/* Times impl on c in layout. Two input sets generated independently alternate between
+ * samples; before each sample its set is copied in and O poisoned, after it the calls'
+ * return codes, the untouched inputs and the final output are checked (against the
+ * verified output of that set, and against the reference when it differs), so a row is
+ * ok only when every timed call was honest. */
+void attn_bench_case(const attn_impl *impl, const attn_case *c, attn_layout layout, int threads,
                      const attn_bench_options *options, attn_bench_result *result);
-
-/* The same in a child process: a crash or hang becomes an error naming what happened. */
-void attn_bench_case_isolated(const attn_impl *impl, const attn_case *c, int threads,
-                              const attn_bench_options *options, attn_bench_result *result);
 
 #endif

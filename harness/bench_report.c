@@ -19,7 +19,7 @@ const char *const attn_bench_columns[] = {
     "time_stddev_s", "time_cv",        "warmup_s",      "flops",          "bytes",
     "gflops",        "gbytes_per_s",   "sgemm_gflops",  "frac_of_sgemm",  "status",
     "reason",        "verified_rows",  "max_abs_err",   "err_ratio",      "memory_bytes",
-    "samples_s"};
+    "samples_s",     "layout",         "timed_calls"};
 const size_t attn_bench_column_count = sizeof attn_bench_columns / sizeof attn_bench_columns[0];
 
 /* Appends printf-formatted text to a growing buffer; records where each field starts. */
@@ -149,6 +149,8 @@ int attn_bench_row_fields(const attn_bench_row *row, const char **fields, char *
     add(&f, "%s", "");
     for (size_t s = 0; s < r->sample_count && timed; s++)
         extend(&f, s ? ";%.17g" : "%.17g", r->samples[s]);
+    add(&f, "%s", attn_layout_name(r->layout));
+    add(&f, "%lld", r->timed_calls);
     if (f.failed || f.count != attn_bench_column_count) {
         free(f.text);
         return -1;

@@ -1,19 +1,14 @@
-/* The conformance check of one implementation on one case. */
+/* The conformance check of one implementation on one case in one layout. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
-
-#include "isolate.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Floats of guard zone on each side of an output buffer. */
-#define GUARD_FLOATS 64
-/* NaN payloads no arithmetic produces: one marks guard zones, the other unwritten output. */
-#define GUARD_BITS 0x7fa5a5a5u
-#define UNWRITTEN_BITS 0x7fbadbadu
+#include "runner.h"
+#include "stage.h"
 
 static const char *const status_names[ATTN_STATUS_COUNT] = {"PASSED", "FAILED", "SKIPPED", "ERROR"};
 
@@ -21,9 +16,9 @@ const char *attn_status_name(attn_status status) {
     return (unsigned)status < ATTN_STATUS_COUNT ? status_names[status] : "?";
 }
 
-uint32_t attn_case_required_caps(const attn_case *c) {
+uint64_t attn_case_required_caps(const attn_case *c, attn_layout layout) {
     const attn_problem *p = &c->problem;
-    uint32_t caps = 0;
+    uint64_t caps = 0;
     if (p->heads_kv != p->heads_q)
         caps |= ATTN_CAP_GQA;
     if (p->seq_q != p->seq_kv)
@@ -38,12 +33,14 @@ uint32_t attn_case_required_caps(const attn_case *c) {
         caps |= ATTN_CAP_DV_DIFFERS;
     if (!c->scale_is_default)
         caps |= ATTN_CAP_CUSTOM_SCALE;
+    if (layout != ATTN_LAYOUT_BHSD)
+        caps |= ATTN_CAP_STRIDES;
     return caps;
 }
 
-const char *attn_cap_description(uint32_t missing) {
+const char *attn_cap_description(uint64_t missing) {
     static const struct {
-        uint32_t cap;
+        uint64_t cap;
         const char *text;
     } names[] = {
         {ATTN_CAP_GQA, "grouped-query attention (hkv < hq)"},
@@ -54,6 +51,7 @@ const char *attn_cap_description(uint32_t missing) {
         {ATTN_CAP_DV_DIFFERS, "dv != d"},
         {ATTN_CAP_LSE, "LSE output"},
         {ATTN_CAP_CUSTOM_SCALE, "a non-default scale"},
+        {ATTN_CAP_STRIDES, "strided tensors (layouts other than dense bhsd)"},
     };
     for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
         if (missing & names[n].cap)
@@ -61,175 +59,111 @@ const char *attn_cap_description(uint32_t missing) {
     return "an unknown capability";
 }
 
-attn_status attn_check_support(const attn_impl *impl, const attn_case *c, char *reason,
-                               size_t reason_size) {
-    uint32_t missing = attn_case_required_caps(c) & ~impl->caps;
+attn_status attn_check_support(const attn_impl *impl, const attn_case *c, attn_layout layout,
+                               char *reason, size_t reason_size) {
+    uint64_t missing = attn_case_required_caps(c, layout) & ~impl->caps;
     if (missing) {
         snprintf(reason, reason_size, "%s does not support %s", impl->name,
                  attn_cap_description(missing));
         return ATTN_STATUS_SKIPPED;
     }
-    if (impl->supports) {
-        char why[256] = "";
-        if (impl->supports(&c->problem, why, sizeof why) != ATTN_OK) {
-            snprintf(reason, reason_size, "%s declines: %s", impl->name,
-                     why[0] ? why : "(no reason given)");
-            return ATTN_STATUS_SKIPPED;
-        }
+    char why[768] = "";
+    int rc = attn_run_supports(impl, &c->problem, why, sizeof why);
+    if (rc == ATTN_OK)
+        return ATTN_STATUS_PASSED;
+    if (rc == ATTN_UNSUPPORTED) {
+        snprintf(reason, reason_size, "%s declines: %s", impl->name,
+                 why[0] ? why : "(no reason given)");
+        return ATTN_STATUS_SKIPPED;
     }
-    return ATTN_STATUS_PASSED;
+    snprintf(reason, reason_size, "%s", why);
+    return ATTN_STATUS_ERROR;
 }
 
-typedef struct guarded_buffer {
-    float *base; /* allocation: guard, payload, guard */
-    float *payload;
-    size_t count;
-} guarded_buffer;
-
-static void fill_bits(float *x, size_t count, uint32_t bits) {
-    for (size_t i = 0; i < count; i++)
-        memcpy(&x[i], &bits, sizeof bits);
+static void set_reason(attn_check_result *result, attn_status status, const char *prefix,
+                       const char *text) {
+    result->status = status;
+    snprintf(result->reason, sizeof result->reason, "%.40s%.980s", prefix, text);
 }
 
-static int guarded_alloc(guarded_buffer *g, size_t count) {
-    g->count = count;
-    g->base = malloc((count + 2 * GUARD_FLOATS) * sizeof(float));
-    if (!g->base)
+/* One call and its verdict; prefix says which call it was ("" or "with lse.data ==
+ * NULL: "). Returns 0 when the result passed. */
+static int run_and_judge(const attn_impl *impl, const attn_case_data *data, attn_stage *stage,
+                         int threads, bool want_lse, const char *prefix, float *o, float *lse,
+                         attn_check_result *result) {
+    attn_stage_use(stage, 0);
+    attn_run_call call = {&data->c.problem, &stage->layout, threads, want_lse, 1};
+    attn_run_outcome out;
+    attn_run_forward(impl, &stage->arena, &call, &out);
+    if (out.died) {
+        set_reason(result, ATTN_STATUS_ERROR, prefix, out.message);
         return -1;
-    g->payload = g->base + GUARD_FLOATS;
-    fill_bits(g->base, GUARD_FLOATS, GUARD_BITS);
-    fill_bits(g->payload, count, UNWRITTEN_BITS);
-    fill_bits(g->payload + count, GUARD_FLOATS, GUARD_BITS);
+    }
+    if (out.rc != ATTN_OK) {
+        char text[1200];
+        snprintf(text, sizeof text, "forward %s: %s",
+                 out.rc == ATTN_UNSUPPORTED ? "declined" : "failed",
+                 out.message[0] ? out.message : "(no message)");
+        set_reason(result, out.rc == ATTN_UNSUPPORTED ? ATTN_STATUS_SKIPPED : ATTN_STATUS_ERROR,
+                   prefix, text);
+        return -1;
+    }
+    char reason[512];
+    if (attn_stage_inspect(stage, reason, sizeof reason)) {
+        set_reason(result, ATTN_STATUS_FAILED, prefix, reason);
+        return -1;
+    }
+    attn_stage_outputs(stage, o, want_lse ? lse : NULL);
+    attn_compare_result compare;
+    attn_compare(data, o, want_lse ? lse : NULL, ATTN_UNWRITTEN_BITS, &compare);
+    if (want_lse || !prefix[0])
+        result->compare = compare;
+    if (!compare.passed) {
+        result->compare = compare;
+        char text[800];
+        snprintf(text, sizeof text, "%zu element(s) wrong; first: %s", compare.failed_count,
+                 compare.detail);
+        set_reason(result, ATTN_STATUS_FAILED, prefix, text);
+        return -1;
+    }
+    result->status = ATTN_STATUS_PASSED;
     return 0;
 }
 
-/* False when a guard float was overwritten; *offset is then its position relative to
- * the payload start (negative before it). */
-static bool guards_intact(const guarded_buffer *g, long *offset) {
-    for (size_t i = 0; i < GUARD_FLOATS; i++) {
-        uint32_t bits;
-        memcpy(&bits, &g->base[i], sizeof bits);
-        if (bits != GUARD_BITS) {
-            *offset = (long)i - GUARD_FLOATS;
-            return false;
-        }
-        memcpy(&bits, &g->payload[g->count + i], sizeof bits);
-        if (bits != GUARD_BITS) {
-            *offset = (long)(g->count + i);
-            return false;
-        }
-    }
-    return true;
-}
-
-static void set_error(attn_check_result *result, attn_status status, const char *format,
-                      const char *arg) {
-    result->status = status;
-    snprintf(result->reason, sizeof result->reason, format, arg);
-}
-
-void attn_check_case(const attn_impl *impl, const attn_case_data *data, int threads,
-                     attn_check_result *result) {
+void attn_check_case(const attn_impl *impl, const attn_case_data *data, attn_layout layout,
+                     int threads, attn_check_result *result) {
     memset(result, 0, sizeof *result);
-    result->status = attn_check_support(impl, &data->c, result->reason, sizeof result->reason);
-    if (result->status == ATTN_STATUS_SKIPPED)
+    result->status = attn_check_support(impl, &data->c, layout, result->reason,
+                                        sizeof result->reason);
+    if (result->status != ATTN_STATUS_PASSED)
         return;
-
     const attn_problem *p = &data->c.problem;
-    const attn_case_sizes *s = &data->sizes;
-    const bool want_lse = (impl->caps & ATTN_CAP_LSE) != 0;
-    size_t workspace_size = impl->workspace_size ? impl->workspace_size(p, threads) : 0;
-    /* Copies of the inputs: the implementation must not write them. */
-    float *q = malloc(s->q * sizeof *q), *k = malloc(s->k * sizeof *k),
-          *v = malloc(s->v * sizeof *v);
-    void *workspace = NULL;
-    guarded_buffer o = {0}, lse = {0};
-    size_t rounded = (workspace_size + 63) / 64 * 64;
-    if (!q || !k || !v || guarded_alloc(&o, s->o) || guarded_alloc(&lse, s->lse) ||
-        (rounded && !(workspace = aligned_alloc(64, rounded)))) {
-        set_error(result, ATTN_STATUS_ERROR, "out of memory preparing %s", impl->name);
-        goto done;
+    const bool has_lse = (impl->caps & ATTN_CAP_LSE) != 0;
+    size_t workspace = 0, allocated = 0;
+    char why[768];
+    if (attn_run_sizes(impl, p, threads, &workspace, &allocated, why, sizeof why)) {
+        set_reason(result, ATTN_STATUS_ERROR, "", why);
+        return;
     }
-    memcpy(q, data->q, s->q * sizeof *q);
-    memcpy(k, data->k, s->k * sizeof *k);
-    memcpy(v, data->v, s->v * sizeof *v);
-
-    char message[512] = "";
-    attn_args args = {
-        .problem = p,
-        .q = q,
-        .k = k,
-        .v = v,
-        .o = o.payload,
-        .lse = want_lse ? lse.payload : NULL,
-        .workspace = workspace,
-        .workspace_size = workspace_size,
-        .threads = threads,
-        .message = message,
-        .message_size = sizeof message,
-    };
-    int rc = impl->forward(&args);
-    if (rc == ATTN_UNSUPPORTED) {
-        set_error(result, ATTN_STATUS_SKIPPED, "forward declined: %s",
-                  message[0] ? message : "(no reason given)");
-        goto done;
+    attn_stage stage;
+    attn_error err = {0};
+    float *o = malloc(data->sizes.o * sizeof *o), *lse = malloc(data->sizes.lse * sizeof *lse);
+    if (!o || !lse || attn_stage_create(&stage, p, layout, workspace, &err)) {
+        set_reason(result, ATTN_STATUS_ERROR, "preparing the case: ",
+                   err.message[0] ? err.message : "out of memory");
+        free(o);
+        free(lse);
+        return;
     }
-    if (rc != ATTN_OK) {
-        set_error(result, ATTN_STATUS_ERROR, "forward failed: %s",
-                  message[0] ? message : "(no message)");
-        goto done;
+    attn_stage_set_inputs(&stage, 0, data->q, data->k, data->v);
+    if (run_and_judge(impl, data, &stage, threads, has_lse, "", o, lse, result) == 0 && has_lse) {
+        /* The same call without an LSE buffer must still be right and must not write
+         * through the NULL pointer. */
+        run_and_judge(impl, data, &stage, threads, false, "with lse.data == NULL: ", o, lse,
+                      result);
     }
-    long offset = 0;
-    const guarded_buffer *damaged = !guards_intact(&o, &offset)                 ? &o
-                                    : want_lse && !guards_intact(&lse, &offset) ? &lse
-                                                                                : NULL;
-    if (damaged) {
-        result->status = ATTN_STATUS_FAILED;
-        snprintf(result->reason, sizeof result->reason,
-                 "out-of-bounds write: %s element at offset %ld (buffer holds %zu)",
-                 damaged == &o ? "O" : "LSE", offset, damaged->count);
-        goto done;
-    }
-    if (memcmp(q, data->q, s->q * sizeof *q) || memcmp(k, data->k, s->k * sizeof *k) ||
-        memcmp(v, data->v, s->v * sizeof *v)) {
-        set_error(result, ATTN_STATUS_FAILED, "%s", "the implementation modified its inputs");
-        goto done;
-    }
-    result->lse_checked = want_lse;
-    attn_compare(data, o.payload, want_lse ? lse.payload : NULL, UNWRITTEN_BITS, &result->compare);
-    result->status = result->compare.passed ? ATTN_STATUS_PASSED : ATTN_STATUS_FAILED;
-    if (!result->compare.passed)
-        snprintf(result->reason, sizeof result->reason, "%zu element(s) wrong; first: %s",
-                 result->compare.failed_count, result->compare.detail);
-done:
-    free(q);
-    free(k);
-    free(v);
-    free(o.base);
-    free(lse.base);
-    free(workspace);
-}
-
-typedef struct check_job {
-    const attn_impl *impl;
-    const attn_case_data *data;
-    int threads;
-} check_job;
-
-static void run_check_job(void *context, void *result) {
-    const check_job *job = context;
-    attn_check_case(job->impl, job->data, job->threads, result);
-}
-
-void attn_check_case_isolated(const attn_impl *impl, const attn_case_data *data, int threads,
-                              double timeout_seconds, attn_check_result *result) {
-    check_job job = {impl, data, threads};
-    char why[256];
-    memset(result, 0, sizeof *result);
-    if (attn_run_isolated(run_check_job, &job, result, sizeof *result, timeout_seconds, why,
-                          sizeof why) != 0) {
-        memset(result, 0, sizeof *result);
-        result->status = ATTN_STATUS_ERROR;
-        snprintf(result->reason, sizeof result->reason, "%s %s", impl->name, why);
-    }
+    result->lse_checked = has_lse && result->status == ATTN_STATUS_PASSED;
+    attn_stage_destroy(&stage);
+    free(o);
+    free(lse);
 }

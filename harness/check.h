@@ -6,6 +6,7 @@
 #include "../impls/attnbench.h"
 #include "case_data.h"
 #include "compare.h"
+#include "layout.h"
 
 typedef enum {
     ATTN_STATUS_PASSED = 0,
@@ -24,21 +25,19 @@ typedef struct attn_check_result {
     char reason[1024];           /* why SKIPPED, ERROR or FAILED */
 } attn_check_result;
 
-/* The capabilities a case needs, as ATTN_CAP_* flags (LSE not included). */
-uint32_t attn_case_required_caps(const attn_case *c);
+/* The capabilities a case needs in a layout, as ATTN_CAP_* bits (LSE not included). */
+uint64_t attn_case_required_caps(const attn_case *c, attn_layout layout);
 /* Names the first capability in missing, e.g. "grouped-query attention (hkv < hq)". */
-const char *attn_cap_description(uint32_t missing);
+const char *attn_cap_description(uint64_t missing);
 
-/* SKIPPED (with reason) when impl cannot run c, else PASSED. */
-attn_status attn_check_support(const attn_impl *impl, const attn_case *c, char *reason,
-                               size_t reason_size);
+/* SKIPPED (with reason) when impl cannot run c in layout, ERROR when it could not say
+ * (it crashed in supports, or its init failed), else PASSED. */
+attn_status attn_check_support(const attn_impl *impl, const attn_case *c, attn_layout layout,
+                               char *reason, size_t reason_size);
 
-/* Runs impl once on data with the given thread count and judges the result. */
-void attn_check_case(const attn_impl *impl, const attn_case_data *data, int threads,
-                     attn_check_result *result);
-
-/* The same in a child process: a crash or hang becomes an ERROR naming what happened. */
-void attn_check_case_isolated(const attn_impl *impl, const attn_case_data *data, int threads,
-                              double timeout_seconds, attn_check_result *result);
+/* Runs impl on data in layout with the given thread count and judges the result: once
+ * with an LSE buffer and, for implementations that write LSE, once more without. */
+void attn_check_case(const attn_impl *impl, const attn_case_data *data, attn_layout layout,
+                     int threads, attn_check_result *result);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,4 +108,19 @@ int attn_cli_cpu_count(void) {
 int attn_cli_report(const attn_error *err) {
     fprintf(stderr, "attnbench: %s\n", err->message);
     return err->kind ? err->kind : ATTN_EXIT_INTERNAL;
+}
+
+int attn_cli_timeout(const char *text, double *seconds, attn_error *err) {
+    char *end = NULL;
+    double value = strtod(text, &end);
+    if (end == text || *end != '\0' || !(value >= 0) || !isfinite(value))
+        return attn_fail_input(err, "--timeout %s: expected seconds (a positive number, or 0 "
+                                    "for no timeout)", text);
+    *seconds = value;
+    return 0;
+}
+
+int attn_cli_configure_runner(bool isolate_builtins, double timeout_seconds, attn_error *err) {
+    attn_plugin_set_timeout(timeout_seconds);
+    return isolate_builtins ? attn_plugin_isolate_builtins(err) : 0;
 }

@@ -24,6 +24,13 @@ int attn_cli_positive(const char *option, const char *text, int *out, attn_error
 int attn_cli_select_impls(const char *list, const attn_impl ***impls, size_t *count,
                           attn_error *err);
 
+/* The default per-call timeout of code in workers, seconds (--timeout). */
+#define ATTN_CLI_DEFAULT_TIMEOUT 300.0
+/* Parses --timeout: a positive number of seconds, or 0 for none. */
+int attn_cli_timeout(const char *text, double *seconds, attn_error *err);
+/* Applies --isolate and --timeout to the implementations' workers. */
+int attn_cli_configure_runner(bool isolate_builtins, double timeout_seconds, attn_error *err);
+
 /* Number of online processors. */
 int attn_cli_cpu_count(void);
 

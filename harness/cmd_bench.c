@@ -16,8 +16,11 @@
 #include "csv.h"
 #include "case_data.h"
 #include "environment.h"
+#include "paths.h"
 #include "plugin.h"
 #include "suite.h"
+#include "interrupt.h"
+#include "runner.h"
 #include "timer.h"
 
 #ifndef ATTN_DEFAULT_RESULTS_DIR
@@ -33,13 +36,17 @@ static const char bench_help[] =
     "                       [--kv-heads N] [--dim 64] [--dim-v N] [--batch 1] [--causal]\n"
     "                       [--window L:R,...] [--threads 1,2] [--min-time S] [--reps N]\n"
     "                       [--budget S] [--mem-cap GIB] [--no-ceiling] [--out FILE.csv]\n"
+    "                       [--layout bhsd|bshd|view] [--timeout S] [--isolate]\n"
     "                       [--plugin LIB.so]\n"
     "\n"
     "Times each implementation on each case at each thread count and writes one CSV row\n"
     "per (implementation, case, threads); columns are documented in results/README.md.\n"
-    "Every timed output is first verified against the float64 reference (all rows, or\n"
-    "sampled rows for large cases): a wrong result is reported as 'wrong', never as a\n"
-    "speed. In the same run, OpenBLAS sgemm at each case's QK^T shape gives the machine's\n"
+    "The untimed warm-up's output is verified against the float64 reference (all rows, or\n"
+    "sampled rows for large cases). Then two independently generated input sets alternate\n"
+    "between timed batches; before each, its inputs are copied in and O poisoned, and after\n"
+    "it every call's return code, the inputs and the final output are checked (against the\n"
+    "verified output of that set, else the reference): a wrong result is 'wrong', a failed\n"
+    "call 'error', never a speed. In the same run, OpenBLAS sgemm at each case's QK^T shape gives the machine's\n"
     "ceiling (sgemm_gflops, frac_of_sgemm).\n"
     "\n"
     "With no sweep options it runs the embedded default: every built-in implementation,\n"
@@ -61,9 +68,14 @@ static const char bench_help[] =
     "                  over it is recorded as over_budget and the sweep goes on\n"
     "  --mem-cap GIB   memory cap of one case (default: half the machine's memory)\n"
     "  --no-ceiling    do not measure the sgemm ceiling\n"
+    "  --layout L      tensor layout handed to the implementations (default bhsd; bshd\n"
+    "                  and view need the strides capability)\n"
+    "  --timeout S     a call of code in a worker that makes no progress for S seconds is\n"
+    "                  killed and recorded as error (default 300; 0: none)\n"
+    "  --isolate       run the built-ins in a worker process too\n"
     "  --out FILE      report path (default results/bench-RUN_ID.csv)\n"
-    "  --plugin LIB.so add a plugin library's implementations (repeatable); each plugin\n"
-    "                  measurement runs in a child process, so a crash is reported as error\n"
+    "  --plugin LIB.so add a plugin library's implementations (repeatable); plugin code runs\n"
+    "                  in a worker process started clean, so a crash is an error row\n"
     "\n"
     "Threads are set for OpenMP and OpenBLAS alike. If OpenBLAS picked a generic core on\n"
     "a CPU that supports a better one and OPENBLAS_CORETYPE is unset, bench restarts\n"
@@ -71,14 +83,16 @@ static const char bench_help[] =
     "Ctrl-C (SIGINT) or SIGTERM stops after the measurement under way; the report then\n"
     "holds every finished row (a second signal stops at once; the report on disk is\n"
     "still valid: it is replaced atomically after each row).\n"
-    "Exit status: 0; 1 when an implementation gave a wrong result; 2 bad usage or input;\n"
+    "Exit status: 0; 1 when an implementation gave a wrong result or a call failed (a\n"
+    "wrong or error row); 2 bad usage or input;\n"
     "3 internal error; 128 + signal number when interrupted.\n";
 
 typedef struct bench_options {
     const char *impls, *suite, *seq, *heads, *kv_heads, *dims, *dim_v, *batch, *windows, *threads,
         *out;
-    bool causal, no_ceiling;
-    double min_time, budget, mem_cap_gib;
+    bool causal, no_ceiling, isolate;
+    double min_time, budget, mem_cap_gib, timeout;
+    attn_layout layout;
     int reps;
 } bench_options;
 
@@ -86,17 +100,12 @@ typedef struct bench_options {
  * call; a measurement started within that time shares its cores with them. */
 #define BLAS_SETTLE_SECONDS 0.15
 
-static volatile sig_atomic_t interrupted;
 
 static void settle_blas_threads(int threads) {
     if (threads < 2)
         return;
     struct timespec pause = {0, (long)(BLAS_SETTLE_SECONDS * 1e9)};
     nanosleep(&pause, NULL);
-}
-
-static void on_signal(int signal_number) {
-    interrupted = signal_number;
 }
 
 static int parse_double(const char *option, const char *text, double *out, attn_error *err) {
@@ -112,6 +121,7 @@ static int parse_options(int argc, char **argv, bench_options *o, attn_error *er
     o->min_time = 0.05;
     o->reps = 7;
     o->budget = 5.0;
+    o->timeout = ATTN_CLI_DEFAULT_TIMEOUT;
     for (int i = 1; i < argc; i++) {
         const char *value = NULL;
         int m;
@@ -122,6 +132,15 @@ static int parse_options(int argc, char **argv, bench_options *o, attn_error *er
             o->causal = true;
         else if (attn_cli_flag(argv[i], "--no-ceiling"))
             o->no_ceiling = true;
+        else if (attn_cli_flag(argv[i], "--isolate"))
+            o->isolate = true;
+        else if ((m = attn_cli_value(argc, argv, &i, "--layout", &value, err))) {
+            if (m < 0 || attn_layout_parse(value, &o->layout, err))
+                return -1;
+        } else if ((m = attn_cli_value(argc, argv, &i, "--timeout", &value, err))) {
+            if (m < 0 || attn_cli_timeout(value, &o->timeout, err))
+                return -1;
+        }
         else if ((m = attn_cli_value(argc, argv, &i, "--impl", &o->impls, err)) ||
                  (m = attn_cli_value(argc, argv, &i, "--suite", &o->suite, err)) ||
                  (m = attn_cli_value(argc, argv, &i, "--seq", &o->seq, err)) ||
@@ -215,9 +234,7 @@ static int parse_threads(const char *list, int **threads, size_t *count, attn_er
 
 static int default_report_path(const attn_environment *env, char *out, size_t size,
                                attn_error *err) {
-    const char *dir = getenv("ATTNBENCH_RESULTS_DIR");
-    if (!dir || !dir[0])
-        dir = ATTN_DEFAULT_RESULTS_DIR;
+    const char *dir = attn_paths_results_dir(); /* environment, cwd when installed, results/ */
     mkdir(dir, 0777);
     int n = snprintf(out, size, "%s/bench-%s.csv", dir, env->run_id);
     if (n < 0 || (size_t)n >= size)
@@ -346,10 +363,9 @@ static int run_one(sweep *s, size_t impl_index, size_t thread_index, const attn_
     attn_work_of(c, &work);
     options.predicted_seconds = *rate > 0 ? work.flops / *rate : 0;
     attn_bench_result result;
-    if (attn_impl_origin(impl)) /* a plugin: a crash is reported, the sweep goes on */
-        attn_bench_case_isolated(impl, c, threads, &options, &result);
-    else
-        attn_bench_case(impl, c, threads, &options, &result);
+    attn_bench_case(impl, c, o->layout, threads, &options, &result);
+    if (attn_interrupted) /* the measurement was cut short: no row for it */
+        return 0;
     settle_blas_threads(threads);
     if (result.status == ATTN_BENCH_OK)
         *rate = result.work.flops / result.stats.median;
@@ -385,9 +401,9 @@ static int run_one(sweep *s, size_t impl_index, size_t thread_index, const attn_
 static int run_sweep(sweep *s, attn_error *err) {
     size_t total = s->suite.count * s->thread_count * s->impl_count, done = 0;
     double started = attn_now_seconds();
-    for (size_t n = 0; n < s->suite.count && !interrupted; n++)
-        for (size_t t = 0; t < s->thread_count && !interrupted; t++)
-            for (size_t m = 0; m < s->impl_count && !interrupted; m++) {
+    for (size_t n = 0; n < s->suite.count && !attn_interrupted; n++)
+        for (size_t t = 0; t < s->thread_count && !attn_interrupted; t++)
+            for (size_t m = 0; m < s->impl_count && !attn_interrupted; m++) {
                 show_progress(done, total, s->impls[m]->name, &s->suite.cases[n], s->threads[t],
                               started);
                 if (run_one(s, m, t, &s->suite.cases[n], err))
@@ -397,7 +413,7 @@ static int run_sweep(sweep *s, attn_error *err) {
     if (isatty(STDERR_FILENO))
         fprintf(stderr, "\r\033[K");
     printf("bench: %zu of %zu measurements in %.1f s%s\n", done, total,
-           attn_now_seconds() - started, interrupted ? " (interrupted)" : "");
+           attn_now_seconds() - started, attn_interrupted ? " (interrupted)" : "");
     return 0;
 }
 
@@ -410,6 +426,7 @@ int attn_cmd_bench(int argc, char **argv) {
     if (parse_options(argc, argv, &o, &err) ||
         attn_cli_select_impls(o.impls, &s.impls, &s.impl_count, &err) ||
         parse_threads(o.threads, &s.threads, &s.thread_count, &err) ||
+        attn_cli_configure_runner(o.isolate, o.timeout, &err) ||
         load_cases(&o, &s.suite, &err)) {
         status = attn_cli_report(&err);
         goto done;
@@ -439,12 +456,7 @@ int attn_cmd_bench(int argc, char **argv) {
     printf("bench: %zu case(s) x %zu thread count(s) x %zu implementation(s); OpenBLAS core %s; "
            "report %s\n",
            s.suite.count, s.thread_count, s.impl_count, s.env.blas_core, path);
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_handler = on_signal;
-    action.sa_flags = (int)SA_RESETHAND; /* a second signal ends the run at once */
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGTERM, &action, NULL);
+    attn_interrupt_install();
     if (run_sweep(&s, &err)) {
         status = attn_cli_report(&err);
         goto done;
@@ -455,13 +467,14 @@ int attn_cmd_bench(int argc, char **argv) {
            s.counts[ATTN_BENCH_OK], s.counts[ATTN_BENCH_WRONG], s.counts[ATTN_BENCH_SKIPPED],
            s.counts[ATTN_BENCH_OVER_BUDGET], s.counts[ATTN_BENCH_OVER_MEMORY],
            s.counts[ATTN_BENCH_ERROR], path);
-    if (interrupted) {
+    if (attn_interrupted) {
         fprintf(stderr, "attnbench: interrupted by signal %d; %s holds the %zu rows finished\n",
-                (int)interrupted, path, s.cell_count);
-        status = 128 + (int)interrupted;
-    } else if (s.counts[ATTN_BENCH_WRONG])
+                (int)attn_interrupted, path, s.cell_count);
+        status = 128 + (int)attn_interrupted;
+    } else if (s.counts[ATTN_BENCH_WRONG] || s.counts[ATTN_BENCH_ERROR])
         status = ATTN_EXIT_CHECK_FAILED;
 done:
+    attn_runner_shutdown();
     attn_csv_close(&s.csv);
     free(s.cells);
     free(s.rates);

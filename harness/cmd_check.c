@@ -11,12 +11,13 @@
 #include "csv.h"
 #include "golden.h"
 #include "plugin.h"
+#include "runner.h"
 #include "suite.h"
 
 static const char check_help[] =
     "usage: attnbench check [--impl A,B] [--suite NAME|FILE | --case 'CASE'] [--seed N,M]\n"
     "                       [--golden DIR | --no-golden] [--threads N] [--csv FILE] [--quiet]\n"
-    "                       [--isolate] [--plugin LIB.so]\n"
+    "                       [--layout L,M|all] [--timeout S] [--isolate] [--plugin LIB.so]\n"
     "\n"
     "Runs each implementation on each case of a suite and judges every output element\n"
     "against the float64 reference within its error bound (reference/TOLERANCE.md).\n"
@@ -33,22 +34,31 @@ static const char check_help[] =
     "  --threads N       threads each implementation may use (default: all cores)\n"
     "  --csv FILE        also write one CSV row per (implementation, case)\n"
     "  --quiet           print only cases that did not pass, and the summary\n"
-    "  --isolate         run every implementation in a child process (plugins always are):\n"
-    "                    a crash or a hang (300 s) is an ERROR of that implementation\n"
+    "  --layout L,M|all  tensor layouts to judge each case in (default: all):\n"
+    "                    %s\n"
+    "                    an implementation without the strides capability is SKIPPED in\n"
+    "                    bshd and view\n"
+    "  --timeout S       a call of plugin code (or any code, with --isolate) that makes no\n"
+    "                    progress for S seconds is killed and is an ERROR (default 300)\n"
+    "  --isolate         run the built-ins in a worker process too (plugins always are):\n"
+    "                    a crash or a hang is then an ERROR of that implementation\n"
     "  --plugin LIB.so   add a plugin library's implementations (repeatable)\n"
     "\n"
-    "Statuses: PASSED; FAILED (wrong result, out-of-bounds write, unwritten element);\n"
+    "Implementations that write LSE are run twice per case, with and without an LSE\n"
+    "buffer; for the others each line says 'lse: not checked'.\n"
+    "Statuses: PASSED; FAILED (wrong result, out-of-bounds read or write, unwritten element,\n"
+    "modified input);\n"
     "SKIPPED (the implementation declares it does not support the case; never a pass);\n"
     "ERROR (the implementation could not run). Exit status: 0 all ran cases passed,\n"
     "1 a case FAILED or hit an ERROR, 2 bad usage or input, 3 internal error.\n";
 
-/* A plugin's call on one conformance case is killed after this long. */
-#define CHECK_TIMEOUT_SECONDS 300.0
 
 typedef struct check_options {
     const char *impls, *suite, *case_text, *seeds, *golden, *csv;
     bool no_golden, quiet, isolate;
     int threads;
+    unsigned layouts;
+    double timeout;
 } check_options;
 
 typedef struct impl_tally {
@@ -59,11 +69,13 @@ typedef struct impl_tally {
 
 static int parse_options(int argc, char **argv, check_options *o, attn_error *err) {
     o->threads = attn_cli_cpu_count();
+    o->layouts = (1u << ATTN_LAYOUT_COUNT) - 1;
+    o->timeout = ATTN_CLI_DEFAULT_TIMEOUT;
     for (int i = 1; i < argc; i++) {
         const char *value = NULL;
         int m;
         if (attn_cli_flag(argv[i], "--help") || attn_cli_flag(argv[i], "-h")) {
-            fputs(check_help, stdout);
+            printf(check_help, attn_layout_help);
             exit(ATTN_EXIT_OK);
         } else if (attn_cli_flag(argv[i], "--no-golden"))
             o->no_golden = true;
@@ -81,6 +93,12 @@ static int parse_options(int argc, char **argv, check_options *o, attn_error *er
                 return -1;
         } else if ((m = attn_cli_value(argc, argv, &i, "--threads", &value, err)) != 0) {
             if (m < 0 || attn_cli_positive("--threads", value, &o->threads, err))
+                return -1;
+        } else if ((m = attn_cli_value(argc, argv, &i, "--layout", &value, err)) != 0) {
+            if (m < 0 || attn_layout_parse_list(value, &o->layouts, err))
+                return -1;
+        } else if ((m = attn_cli_value(argc, argv, &i, "--timeout", &value, err)) != 0) {
+            if (m < 0 || attn_cli_timeout(value, &o->timeout, err))
                 return -1;
         } else
             return attn_fail_input(err, "check: unknown option '%s' (see attnbench check --help)",
@@ -165,27 +183,37 @@ static void format_number(double x, char *out, size_t size) {
     snprintf(out, size, "%.9g", x);
 }
 
-static void print_result(const attn_impl *impl, const attn_case *c, const attn_check_result *r,
-                         const check_options *o) {
+static const char *lse_note(const attn_impl *impl, const attn_check_result *r) {
+    if (r->status != ATTN_STATUS_PASSED && r->status != ATTN_STATUS_FAILED)
+        return "";
+    return (impl->caps & ATTN_CAP_LSE) ? "" : "  lse: not checked";
+}
+
+static void print_result(const attn_impl *impl, const attn_case *c, attn_layout layout,
+                         const attn_check_result *r, const check_options *o) {
     char text[ATTN_CASE_STRING_MAX];
     attn_case_format(c, text);
     if (o->quiet && r->status == ATTN_STATUS_PASSED)
         return;
     if (r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_FAILED)
-        printf("%-7s %-10s err/tol %-9.3g %s\n", attn_status_name(r->status), impl->name,
-               r->compare.err_ratio, text);
+        printf("%-7s %-10s %-4s err/tol %-9.3g %s%s\n", attn_status_name(r->status),
+               impl->name, attn_layout_name(layout), r->compare.err_ratio, text,
+               lse_note(impl, r));
     else
-        printf("%-7s %-10s %-17s %s\n", attn_status_name(r->status), impl->name, "", text);
+        printf("%-7s %-10s %-4s %-17s %s\n", attn_status_name(r->status), impl->name,
+               attn_layout_name(layout), "", text);
     if (r->status != ATTN_STATUS_PASSED)
         printf("        %s\n", r->reason);
     if (r->status == ATTN_STATUS_FAILED || r->status == ATTN_STATUS_ERROR)
-        printf("        rerun: attnbench check%s%s --impl %s --threads %d --case '%s'\n",
+        printf("        rerun: attnbench check%s%s --impl %s --threads %d --layout %s --case "
+               "'%s'\n",
                attn_impl_origin(impl) ? " --plugin " : "",
-               attn_impl_origin(impl) ? attn_impl_origin(impl) : "", impl->name, o->threads, text);
+               attn_impl_origin(impl) ? attn_impl_origin(impl) : "", impl->name, o->threads,
+               attn_layout_name(layout), text);
 }
 
 static int write_csv_row(attn_csv *csv, const attn_impl *impl, const attn_case *c,
-                         const attn_check_result *r, attn_error *err) {
+                         attn_layout layout, const attn_check_result *r, attn_error *err) {
     char text[ATTN_CASE_STRING_MAX], max_abs[32] = "", ratio[32] = "", l2[32] = "", worst[96] = "";
     attn_case_format(c, text);
     if (r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_FAILED) {
@@ -195,13 +223,19 @@ static int write_csv_row(attn_csv *csv, const attn_impl *impl, const attn_case *
         attn_format_position(&c->problem, r->compare.worst_is_lse, r->compare.worst_index, worst,
                              sizeof worst);
     }
+    const char *lse = r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_FAILED
+                          ? ((impl->caps & ATTN_CAP_LSE) ? (r->lse_checked ? "checked" : "")
+                                                         : "not checked")
+                          : "";
     const char *fields[] = {impl->name,
                             text,
+                            attn_layout_name(layout),
                             attn_status_name(r->status),
                             max_abs,
                             ratio,
                             l2,
                             worst,
+                            lse,
                             r->status == ATTN_STATUS_PASSED ? "" : r->reason};
     return attn_csv_append(csv, fields, err);
 }
@@ -226,12 +260,14 @@ int attn_cmd_check(int argc, char **argv) {
     int status = ATTN_EXIT_OK;
     if (parse_options(argc, argv, &o, &err) ||
         attn_cli_select_impls(o.impls, &impls, &impl_count, &err) || load_cases(&o, &suite, &err) ||
-        choose_golden(&o, golden, sizeof golden, &err)) {
+        choose_golden(&o, golden, sizeof golden, &err) ||
+        attn_cli_configure_runner(o.isolate, o.timeout, &err)) {
         status = attn_cli_report(&err);
         goto done;
     }
-    static const char *const header[] = {"impl",      "case",   "status", "max_abs_err",
-                                         "err_ratio", "rel_l2", "worst",  "reason"};
+    static const char *const header[] = {"impl",   "case",      "layout", "status",
+                                         "max_abs_err", "err_ratio", "rel_l2", "worst",
+                                         "lse",    "reason"};
     if (o.csv && attn_csv_open(&csv, o.csv, header, sizeof header / sizeof header[0], &err)) {
         status = attn_cli_report(&err);
         goto done;
@@ -259,21 +295,21 @@ int attn_cmd_check(int argc, char **argv) {
             status = attn_cli_report(&err);
             goto done;
         }
-        for (size_t m = 0; m < impl_count; m++) {
-            attn_check_result result;
-            if (o.isolate || attn_impl_origin(impls[m]))
-                attn_check_case_isolated(impls[m], &data, o.threads, CHECK_TIMEOUT_SECONDS,
-                                         &result);
-            else
-                attn_check_case(impls[m], &data, o.threads, &result);
-            print_result(impls[m], &data.c, &result, &o);
-            tally(&tallies[m], &result);
-            if (o.csv && write_csv_row(&csv, impls[m], &data.c, &result, &err)) {
-                attn_case_data_free(&data);
-                status = attn_cli_report(&err);
-                goto done;
+        for (size_t m = 0; m < impl_count; m++)
+            for (int layout = 0; layout < ATTN_LAYOUT_COUNT; layout++) {
+                if (!(o.layouts & (1u << layout)))
+                    continue;
+                attn_check_result result;
+                attn_check_case(impls[m], &data, (attn_layout)layout, o.threads, &result);
+                print_result(impls[m], &data.c, (attn_layout)layout, &result, &o);
+                tally(&tallies[m], &result);
+                if (o.csv &&
+                    write_csv_row(&csv, impls[m], &data.c, (attn_layout)layout, &result, &err)) {
+                    attn_case_data_free(&data);
+                    status = attn_cli_report(&err);
+                    goto done;
+                }
             }
-        }
         attn_case_data_free(&data);
     }
     size_t totals[ATTN_STATUS_COUNT] = {0};
@@ -281,10 +317,12 @@ int attn_cmd_check(int argc, char **argv) {
            "worst err/tol of a pass | largest err/tol of a failure");
     for (size_t m = 0; m < impl_count; m++) {
         const impl_tally *t = &tallies[m];
-        printf("%-10s %7zu %7zu %7zu %7zu  %.3g | %.3g\n", impls[m]->name,
+        printf("%-10s %7zu %7zu %7zu %7zu  %.3g | %.3g%s\n", impls[m]->name,
                t->counts[ATTN_STATUS_PASSED], t->counts[ATTN_STATUS_FAILED],
                t->counts[ATTN_STATUS_SKIPPED], t->counts[ATTN_STATUS_ERROR], t->worst_passing_ratio,
-               t->largest_failing_ratio);
+               t->largest_failing_ratio,
+               (impls[m]->caps & ATTN_CAP_LSE) ? ""
+                                               : "  (lse: not checked, ATTN_CAP_LSE not declared)");
         for (int s = 0; s < ATTN_STATUS_COUNT; s++)
             totals[s] += t->counts[s];
     }
@@ -295,6 +333,7 @@ int attn_cmd_check(int argc, char **argv) {
     if (o.csv)
         printf("per-case results written to %s\n", o.csv);
 done:
+    attn_runner_shutdown();
     attn_csv_close(&csv);
     free(tallies);
     free(impls);

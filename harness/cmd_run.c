@@ -8,14 +8,15 @@
 #include "case_data.h"
 #include "check.h"
 #include "cli.h"
-#include "isolate.h"
 #include "plugin.h"
 #include "npy.h"
+#include "runner.h"
+#include "stage.h"
 
 static const char run_help[] =
     "usage: attnbench run --impl NAME --q Q.npy --k K.npy --v V.npy --out O.npy\n"
     "                     [--lse LSE.npy] [--scale S] [--causal | --window L:R] [--threads N]\n"
-    "                     [--plugin LIB.so]\n"
+    "                     [--timeout S] [--isolate] [--plugin LIB.so]\n"
     "\n"
     "Reads float32 tensors Q [B][Hq][Nq][D], K [B][Hkv][Nkv][D], V [B][Hkv][Nkv][Dv]\n"
     "(leading axes of size 1 may be left out: [Nq][D] or [H][Nq][D]), runs the\n"
@@ -27,16 +28,22 @@ static const char run_help[] =
     "                 j <= i + Nkv - Nq (PyTorch's is_causal is top-left aligned; the two\n"
     "                 agree only when Nq == Nkv)\n"
     "  --window L:R   local window: L keys left and R right of the diagonal (-1: unbounded)\n"
-    "  --threads N    threads the implementation may use (default: all cores)\n";
+    "  --threads N    threads the implementation may use (default: all cores)\n"
+    "  --timeout S    plugin code (any code, with --isolate) that makes no progress for S\n"
+    "                 seconds is killed: exit 3 (default 300; 0: none)\n"
+    "  --isolate      run a built-in in a worker process too\n"
+    "Exit status: 0; 2 bad usage or input; 3 the implementation failed, crashed or hung.\n";
 
 typedef struct run_options {
     const char *impl, *q, *k, *v, *out, *lse, *scale, *window;
-    bool causal;
+    bool causal, isolate;
     int threads;
+    double timeout;
 } run_options;
 
 static int parse_options(int argc, char **argv, run_options *o, attn_error *err) {
     o->threads = attn_cli_cpu_count();
+    o->timeout = ATTN_CLI_DEFAULT_TIMEOUT;
     for (int i = 1; i < argc; i++) {
         const char *value = NULL;
         int m;
@@ -45,6 +52,12 @@ static int parse_options(int argc, char **argv, run_options *o, attn_error *err)
             exit(ATTN_EXIT_OK);
         } else if (attn_cli_flag(argv[i], "--causal"))
             o->causal = true;
+        else if (attn_cli_flag(argv[i], "--isolate"))
+            o->isolate = true;
+        else if ((m = attn_cli_value(argc, argv, &i, "--timeout", &value, err)) != 0) {
+            if (m < 0 || attn_cli_timeout(value, &o->timeout, err))
+                return -1;
+        }
         else if ((m = attn_cli_value(argc, argv, &i, "--impl", &o->impl, err)) != 0 ||
                  (m = attn_cli_value(argc, argv, &i, "--q", &o->q, err)) != 0 ||
                  (m = attn_cli_value(argc, argv, &i, "--k", &o->k, err)) != 0 ||
@@ -134,83 +147,52 @@ static int run_reference(const attn_case_data *d, const run_options *o, const in
     return 0;
 }
 
-/* What forward reported, followed in the same block by O and LSE. */
-typedef struct forward_outcome {
-    int rc;
-    char message[512];
-} forward_outcome;
-
-#define OUTPUT_OFFSET ((sizeof(forward_outcome) + 63) / 64 * 64)
-
-typedef struct forward_job {
-    const attn_impl *impl;
-    attn_args args; /* o and lse are set where the block lands */
-    size_t o_count;
-} forward_job;
-
-static void run_forward(void *context, void *block) {
-    forward_job *job = context;
-    forward_outcome *outcome = block;
-    attn_args args = job->args;
-    args.o = (float *)((char *)block + OUTPUT_OFFSET);
-    if (args.lse)
-        args.lse = args.o + job->o_count;
-    args.message = outcome->message;
-    args.message_size = sizeof outcome->message;
-    outcome->message[0] = '\0';
-    outcome->rc = job->impl->forward(&args);
-}
-
 static int run_impl(const attn_impl *impl, const attn_case_data *d, const run_options *o,
                     const int64_t qs[4], int rank, attn_error *err) {
     const attn_problem *p = &d->c.problem;
     char reason[1024];
-    if (attn_check_support(impl, &d->c, reason, sizeof reason) != ATTN_STATUS_PASSED)
+    attn_status support = attn_check_support(impl, &d->c, ATTN_LAYOUT_BHSD, reason, sizeof reason);
+    if (support == ATTN_STATUS_SKIPPED)
         return attn_fail_input(err, "%s", reason);
+    if (support != ATTN_STATUS_PASSED)
+        return attn_fail_internal(err, "%s", reason);
     if (o->lse && !(impl->caps & ATTN_CAP_LSE))
         return attn_fail_input(err, "--lse: %s does not compute LSE", impl->name);
-    size_t workspace_size = impl->workspace_size ? impl->workspace_size(p, o->threads) : 0;
-    size_t block_size = OUTPUT_OFFSET + (d->sizes.o + d->sizes.lse) * sizeof(float);
-    char *block = aligned_alloc(64, (block_size + 63) / 64 * 64);
-    void *workspace = workspace_size ? aligned_alloc(64, (workspace_size + 63) / 64 * 64) : NULL;
-    int rc = 0;
-    if (!block || (workspace_size && !workspace)) {
-        rc = attn_fail_internal(err, "out of memory");
-        goto done;
+    size_t workspace = 0, allocated = 0;
+    if (attn_run_sizes(impl, p, o->threads, &workspace, &allocated, reason, sizeof reason))
+        return attn_fail_internal(err, "%s", reason);
+    attn_stage stage;
+    float *out = malloc((d->sizes.o + d->sizes.lse) * sizeof *out);
+    if (!out || attn_stage_create(&stage, p, ATTN_LAYOUT_BHSD, workspace, err)) {
+        free(out);
+        return out ? -1 : attn_fail_internal(err, "out of memory");
     }
-    forward_job job = {.impl = impl,
-                       .args = {.problem = p,
-                                .q = d->q,
-                                .k = d->k,
-                                .v = d->v,
-                                .lse = o->lse ? (float *)block : NULL, /* placed by run_forward */
-                                .workspace = workspace,
-                                .workspace_size = workspace_size,
-                                .threads = o->threads},
-                       .o_count = d->sizes.o};
-    forward_outcome *outcome = (forward_outcome *)block;
-    char why[256];
-    if (attn_impl_origin(impl)) { /* a plugin's crash is reported, not suffered */
-        if (attn_run_isolated(run_forward, &job, block, block_size, 0, why, sizeof why)) {
-            rc = attn_fail_internal(err, "%s (plugin %s) %s", impl->name, attn_impl_origin(impl),
-                                    why);
-            goto done;
-        }
-    } else
-        run_forward(&job, block);
-    const float *out = (const float *)(block + OUTPUT_OFFSET);
+    attn_stage_set_inputs(&stage, 0, d->q, d->k, d->v);
+    attn_stage_use(&stage, 0);
+    attn_run_call call = {p, &stage.layout, o->threads, o->lse != NULL, 1};
+    attn_run_outcome outcome;
+    attn_run_forward(impl, &stage.arena, &call, &outcome);
     int64_t o_shape[4] = {qs[0], qs[1], qs[2], p->head_dim_v};
-    if (outcome->rc != ATTN_OK)
+    int rc = 0;
+    if (outcome.died)
+        rc = attn_fail_internal(err, "%s%s%s", outcome.message,
+                                attn_impl_origin(impl) ? " (plugin " : "",
+                                attn_impl_origin(impl) ? attn_impl_origin(impl) : "");
+    else if (outcome.rc != ATTN_OK)
         rc = attn_fail_internal(err, "%s %s: %s", impl->name,
-                                outcome->rc == ATTN_UNSUPPORTED ? "declined" : "failed",
-                                outcome->message[0] ? outcome->message : "(no message)");
-    else if (attn_npy_write(o->out, ATTN_DTYPE_F32, rank, o_shape + 4 - rank, out, err) ||
-             (o->lse && attn_npy_write(o->lse, ATTN_DTYPE_F32, rank - 1, o_shape + 4 - rank,
-                                       out + d->sizes.o, err)))
-        rc = -1;
-done:
-    free(block);
-    free(workspace);
+                                outcome.rc == ATTN_UNSUPPORTED ? "declined" : "failed",
+                                outcome.message[0] ? outcome.message : "(no message)");
+    else if (attn_stage_inspect(&stage, reason, sizeof reason))
+        rc = attn_fail_internal(err, "%s: %s", impl->name, reason);
+    if (rc == 0) {
+        attn_stage_outputs(&stage, out, o->lse ? out + d->sizes.o : NULL);
+        if (attn_npy_write(o->out, ATTN_DTYPE_F32, rank, o_shape + 4 - rank, out, err) ||
+            (o->lse && attn_npy_write(o->lse, ATTN_DTYPE_F32, rank - 1, o_shape + 4 - rank,
+                                      out + d->sizes.o, err)))
+            rc = -1;
+    }
+    attn_stage_destroy(&stage);
+    free(out);
     return rc;
 }
 
@@ -228,6 +210,7 @@ int attn_cmd_run(int argc, char **argv) {
         (strcmp(o.impl, "reference") != 0 && attn_cli_select_impls(o.impl, &impls, &count, &err)) ||
         read_tensor("--q", o.q, &q, qs, &err) || read_tensor("--k", o.k, &k, ks, &err) ||
         read_tensor("--v", o.v, &v, vs, &err) || build_case(&o, qs, ks, vs, &c, &err) ||
+        attn_cli_configure_runner(o.isolate, o.timeout, &err) ||
         attn_case_data_alloc(&c, &data, &err)) {
         status = attn_cli_report(&err);
         goto done;
@@ -252,6 +235,7 @@ int attn_cmd_run(int argc, char **argv) {
     if (rc)
         status = attn_cli_report(&err);
 done:
+    attn_runner_shutdown();
     attn_case_data_free(&data);
     attn_array_free(&q);
     attn_array_free(&k);

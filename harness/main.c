@@ -5,6 +5,8 @@
 #include "cli.h"
 #include "environment.h"
 #include "plugin.h"
+#include "version.h"
+#include "worker.h"
 
 static void usage(FILE *out) {
     fputs("usage: attnbench COMMAND [options]   (attnbench COMMAND --help for details)\n"
@@ -15,6 +17,7 @@ static void usage(FILE *out) {
           "  golden   write a suite's golden set (inputs, float64 outputs, tolerances)\n"
           "  run      run one implementation on tensors read from .npy files\n"
           "  bench    time implementations across a sweep and write a CSV report\n"
+          "  version  the version, plugin interface and commit (also: attnbench --version)\n"
           "\n"
           "\n"
           "--plugin LIB.so (repeatable, with any command) adds the implementations of a\n"
@@ -30,11 +33,15 @@ int main(int argc, char **argv) {
         return ATTN_EXIT_BAD_INPUT;
     }
     const char *command = argv[1];
+    if (strcmp(command, ATTN_WORKER_COMMAND) == 0) /* a worker attnbench started */
+        return attn_worker_main(argc, argv);
     if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
         strcmp(command, "help") == 0) {
         usage(stdout);
         return ATTN_EXIT_OK;
     }
+    if (strcmp(command, "--version") == 0 || strcmp(command, "version") == 0)
+        return attn_cmd_version(argc - 1, argv + 1);
     static const struct {
         const char *name;
         int (*run)(int, char **);
@@ -51,9 +58,13 @@ int main(int argc, char **argv) {
             continue;
         attn_error err = {0};
         int command_argc = argc - 1;
-        if (attn_plugin_load_from_args(&command_argc, argv + 1, &err))
+        if (attn_plugin_load_from_args(&command_argc, argv + 1, &err)) {
+            attn_plugin_unload_all();
             return attn_cli_report(&err);
-        return commands[c].run(command_argc, argv + 1);
+        }
+        int status = commands[c].run(command_argc, argv + 1);
+        attn_plugin_unload_all();
+        return status;
     }
     fprintf(stderr, "attnbench: unknown command '%s'\n", command);
     usage(stderr);

@@ -1,26 +1,35 @@
-/* Plugin loading with dlopen, validation, and the combined implementation table. */
+/* The implementation table: built-ins, and plugins described by their workers. */
 #define _POSIX_C_SOURCE 200809L
 #include "plugin.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../impls/registry.h"
+#include "impl_validate.h"
 
 #define MAX_IMPLS 256
-#define MAX_NAME 32
+#define MAX_WORKERS 64
+/* A plugin's load (its constructors and attnbench_plugin()) is killed after this long. */
+#define LOAD_TIMEOUT_SECONDS 300.0
 
 typedef struct impl_entry {
     const attn_impl *impl;
     const char *origin; /* library path, NULL for built-ins */
+    attn_impl_home home;
 } impl_entry;
 
 static impl_entry table[MAX_IMPLS];
 static const attn_impl *flat[MAX_IMPLS];
-static size_t table_count;
+static attn_impl described[MAX_IMPLS]; /* plugin descriptors rebuilt from the workers */
+static attn_wire_impl texts[MAX_IMPLS];
+static size_t table_count, described_count;
 static bool builtins_added;
+static attn_worker *workers[MAX_WORKERS];
+static char *worker_paths[MAX_WORKERS];
+static size_t worker_count;
+static double worker_timeout = 300.0;
 
 static void add_builtins(void) {
     if (builtins_added)
@@ -29,7 +38,7 @@ static void add_builtins(void) {
     size_t count = 0;
     const attn_impl *const *builtin = attn_registry(&count);
     for (size_t n = 0; n < count && table_count < MAX_IMPLS; n++) {
-        table[table_count] = (impl_entry){builtin[n], NULL};
+        table[table_count] = (impl_entry){builtin[n], NULL, {NULL, n}};
         flat[table_count++] = builtin[n];
     }
 }
@@ -40,30 +49,25 @@ const attn_impl *const *attn_all_impls(size_t *count) {
     return flat;
 }
 
-const char *attn_impl_origin(const attn_impl *impl) {
+static const impl_entry *entry_of(const attn_impl *impl) {
     for (size_t n = 0; n < table_count; n++)
         if (table[n].impl == impl)
-            return table[n].origin;
+            return &table[n];
     return NULL;
 }
 
-static int validate_name(const char *library, size_t index, const char *name, attn_error *err) {
-    if (!name || !name[0])
-        return attn_fail_input(err, "%s: implementation %zu has no name", library, index);
-    size_t length = strlen(name);
-    if (length > MAX_NAME)
-        return attn_fail_input(err, "%s: implementation name '%.40s...' is longer than %d", library,
-                               name, MAX_NAME);
-    for (size_t i = 0; i < length; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-            return attn_fail_input(err,
-                                   "%s: implementation name '%s' has '%c' at position %zu "
-                                   "(names are [a-z0-9_]+)",
-                                   library, name, c, i + 1);
-    }
-    if (strcmp(name, "reference") == 0 || strcmp(name, "all") == 0)
-        return attn_fail_input(err, "%s: implementation name '%s' is reserved", library, name);
+const char *attn_impl_origin(const attn_impl *impl) {
+    const impl_entry *e = entry_of(impl);
+    return e ? e->origin : NULL;
+}
+
+attn_impl_home attn_impl_home_of(const attn_impl *impl) {
+    const impl_entry *e = entry_of(impl);
+    attn_impl_home unregistered = {NULL, ATTN_IMPL_UNREGISTERED};
+    return e ? e->home : unregistered;
+}
+
+static int name_taken(const char *library, const char *name, attn_error *err) {
     for (size_t n = 0; n < table_count; n++)
         if (strcmp(table[n].impl->name, name) == 0)
             return attn_fail_input(err, "%s: implementation name '%s' is already taken by %s",
@@ -72,28 +76,14 @@ static int validate_name(const char *library, size_t index, const char *name, at
     return 0;
 }
 
-static int validate_impl(const char *library, size_t index, const attn_impl *impl,
-                         attn_error *err) {
-    if (!impl)
-        return attn_fail_input(err, "%s: implementation %zu is a NULL pointer", library, index);
-    if (impl->abi_version != ATTN_ABI_VERSION)
-        return attn_fail_input(err,
-                               "%s: implementation %zu was built for ABI version %d, this "
-                               "attnbench has %d: rebuild it against this attnbench.h",
-                               library, index, impl->abi_version, ATTN_ABI_VERSION);
-    if (validate_name(library, index, impl->name, err))
-        return -1;
-    if (!impl->forward)
-        return attn_fail_input(err, "%s: implementation '%s' has a NULL forward function", library,
-                               impl->name);
-    if (!impl->summary)
-        return attn_fail_input(err, "%s: implementation '%s' has a NULL summary", library,
-                               impl->name);
-    if (impl->caps & ~(uint32_t)ATTN_CAP_ALL)
-        return attn_fail_input(err,
-                               "%s: implementation '%s' declares unknown capability bits "
-                               "0x%x",
-                               library, impl->name, impl->caps & ~(uint32_t)ATTN_CAP_ALL);
+static int add_worker(const char *path, attn_worker *w, attn_error *err) {
+    if (worker_count >= MAX_WORKERS) {
+        attn_worker_stop(w);
+        return attn_fail_input(err, "--plugin %s: more than %d plugin libraries", path,
+                               MAX_WORKERS);
+    }
+    worker_paths[worker_count] = strdup(path);
+    workers[worker_count++] = w;
     return 0;
 }
 
@@ -102,46 +92,71 @@ int attn_plugin_load(const char *path, attn_error *err) {
     /* dlopen searches the library path for a bare name; a plugin is a file. */
     char file[4096];
     snprintf(file, sizeof file, "%s%s", strchr(path, '/') ? "" : "./", path);
-    void *library = dlopen(file, RTLD_NOW | RTLD_LOCAL);
-    if (!library)
-        return attn_fail_input(err, "--plugin %s: cannot load: %s", path, dlerror());
-    attn_plugin_entry entry;
-    void *symbol = dlsym(library, ATTN_PLUGIN_SYMBOL);
-    memcpy(&entry, &symbol, sizeof entry);
-    if (!symbol) {
-        dlclose(library);
-        return attn_fail_input(err,
-                               "--plugin %s: the library does not export %s() (see "
-                               "impls/attnbench.h)",
-                               path, ATTN_PLUGIN_SYMBOL);
+    attn_worker *w = attn_worker_start(file, LOAD_TIMEOUT_SECONDS, err);
+    if (!w) {
+        if (strncmp(err->message, "--plugin", 8) != 0)
+            attn_error_prefix(err, "--plugin %s", path);
+        return -1;
     }
-    const attn_plugin *plugin = entry();
-    int rc = 0;
-    if (!plugin)
-        rc = attn_fail_input(err, "--plugin %s: %s() returned NULL", path, ATTN_PLUGIN_SYMBOL);
-    else if (plugin->abi_version != ATTN_ABI_VERSION)
-        rc = attn_fail_input(err,
-                             "--plugin %s: built for ABI version %d, this attnbench has %d: "
-                             "rebuild it against this attnbench.h",
-                             path, plugin->abi_version, ATTN_ABI_VERSION);
-    else if (plugin->count == 0 || !plugin->impls)
-        rc = attn_fail_input(err, "--plugin %s: exports no implementation", path);
-    else if (table_count + plugin->count > MAX_IMPLS)
-        rc = attn_fail_input(err, "--plugin %s: more than %d implementations in all", path,
-                             MAX_IMPLS);
-    size_t first = table_count;
-    for (size_t n = 0; rc == 0 && n < plugin->count; n++) {
-        rc = validate_impl(path, n, plugin->impls[n], err);
-        if (rc == 0) { /* added at once so that names repeated within the library clash */
-            table[table_count] = (impl_entry){plugin->impls[n], path};
-            flat[table_count++] = plugin->impls[n];
+    attn_worker_set_timeout(w, worker_timeout);
+    const size_t count = attn_worker_impl_count(w);
+    if (table_count + count > MAX_IMPLS) {
+        attn_worker_stop(w);
+        return attn_fail_input(err, "--plugin %s: more than %d implementations in all", path,
+                               MAX_IMPLS);
+    }
+    const size_t first = table_count, first_described = described_count;
+    for (size_t n = 0; n < count; n++) {
+        const attn_wire_impl *record = attn_worker_impl(w, n);
+        if (name_taken(path, record->name, err)) { /* names within the library clash too */
+            table_count = first;
+            described_count = first_described;
+            attn_worker_stop(w);
+            return -1;
         }
+        texts[described_count] = *record;
+        attn_impl *d = &described[described_count];
+        memset(d, 0, sizeof *d);
+        d->struct_size = sizeof *d;
+        d->abi_minor = record->abi_minor;
+        d->name = texts[described_count].name;
+        d->summary = texts[described_count].summary;
+        d->caps = record->caps;
+        described_count++;
+        table[table_count] = (impl_entry){d, NULL, {w, n}};
+        flat[table_count++] = d;
     }
-    if (rc != 0) {
-        table_count = first;
-        dlclose(library);
+    if (add_worker(path, w, err))
+        return -1;
+    for (size_t n = first; n < table_count; n++)
+        table[n].origin = worker_paths[worker_count - 1];
+    return 0;
+}
+
+int attn_plugin_isolate_builtins(attn_error *err) {
+    add_builtins();
+    attn_worker *w = attn_worker_start(NULL, worker_timeout, err);
+    if (!w || add_worker("(built-ins)", w, err))
+        return -1;
+    for (size_t n = 0; n < table_count; n++)
+        if (!table[n].origin)
+            table[n].home.worker = w; /* built-in index n is the worker's index n */
+    return 0;
+}
+
+void attn_plugin_set_timeout(double seconds) {
+    worker_timeout = seconds;
+    for (size_t n = 0; n < worker_count; n++)
+        attn_worker_set_timeout(workers[n], seconds);
+}
+
+void attn_plugin_unload_all(void) {
+    for (size_t n = 0; n < worker_count; n++) {
+        attn_worker_stop(workers[n]);
+        workers[n] = NULL;
     }
-    return rc; /* the library stays loaded for the life of the process */
+    for (size_t n = 0; n < table_count; n++)
+        table[n].home.worker = NULL;
 }
 
 int attn_plugin_load_from_args(int *argc, char **argv, attn_error *err) {

@@ -21,6 +21,7 @@ const char *attn_dist_name(attn_dist dist) {
 
 void attn_case_default(attn_case *c) {
     memset(c, 0, sizeof *c);
+    c->problem.struct_size = sizeof c->problem;
     c->problem.batch = 1;
     c->problem.heads_q = 1;
     c->problem.heads_kv = 1;

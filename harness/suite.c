@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "paths.h"
+
 #ifndef ATTN_DEFAULT_SUITES_DIR
 #define ATTN_DEFAULT_SUITES_DIR "suites"
 #endif
@@ -36,8 +38,7 @@ typedef struct parser {
 } parser;
 
 const char *attn_suites_dir(void) {
-    const char *env = getenv("ATTNBENCH_SUITES_DIR");
-    return env && env[0] ? env : ATTN_DEFAULT_SUITES_DIR;
+    return attn_paths_suites_dir(); /* environment, install layout, source tree */
 }
 
 int attn_suite_resolve(const char *name, char *path, size_t path_size, attn_error *err) {

@@ -1,13 +1,59 @@
-/* The attention-implementation interface: everything an implementation (built-in or
- * plugin) includes, and nothing of the harness.
+/* attnbench interface 2: everything an attention implementation (built-in or plugin)
+ * includes, and nothing of the harness.
  *
- * The operation is pinned by design.md section 1:
+ * The operation is pinned by design.md section 1. Logical shapes:
  *   Q [B][Hq][Nq][D], K [B][Hkv][Nkv][D], V [B][Hkv][Nkv][Dv], O [B][Hq][Nq][Dv],
- *   LSE [B][Hq][Nq]; all float32, dense, row-major. Query head h reads key/value head
- *   h / (Hq / Hkv). Key j is visible to query i iff
+ *   LSE [B][Hq][Nq]. Query head h reads key/value head h / (Hq / Hkv). Key j is visible
+ *   to query i iff
  *     (left < 0 || j >= i + off - left) && (right < 0 || j <= i + off + right),
  *   off = Nkv - Nq (bottom-right aligned). A row with no visible key has O = 0 and
- *   LSE = -inf.
+ *   LSE = -inf. Each tensor arrives as a descriptor (attn_tensor): where element
+ *   [i0][i1][i2][i3] lives is data + sum_d i_d * stride[d] elements, so BHSD, BSHD and
+ *   views into a larger KV cache are the same call.
+ *
+ * ---- How the interface grows (the versioning rule) ----
+ * ATTN_ABI_MAJOR changes only when an existing field changes meaning or place; a plugin
+ * built for another major is refused with a message. Within a major, every change is an
+ * addition: new fields go at the end of a struct, new capabilities take the next free
+ * bit, and ATTN_ABI_MINOR goes up. Every struct that crosses the boundary starts with
+ * its struct_size, so:
+ *   - the host never reads past the struct_size an implementation (or plugin) gave, and
+ *     never hands an implementation a case needing a capability it did not declare: a
+ *     plugin built against an older minor keeps loading and keeps passing;
+ *   - an implementation reading a field appended after its own minor must first check
+ *     that the host's struct_size covers it (ATTN_HAS_FIELD below).
+ * attn_tensor is frozen for major 2 (it is embedded in attn_args); new per-tensor data
+ * is added as new attn_args fields.
+ *
+ * ---- The call contract ----
+ * In one worker process (plugins) or in attnbench itself (built-ins), for each
+ * implementation:
+ *   1. init (optional), once, before any other call of that implementation, never
+ *      timed. *context starts as impl->user_data; init may replace it with its own
+ *      state (graphs, thread pools, packed weights). Non-zero return: the
+ *      implementation is reported as failing on every case, with the message.
+ *   2. any number of supports, workspace_size, allocated_bytes and forward calls, in
+ *      any order, from the one thread that called init, never concurrently.
+ *   3. release (optional), once, at the end of the command. A worker that crashed is
+ *      not given the chance: its replacement starts again at 1.
+ * Between forward calls anything may change: the problem, the data pointers, the
+ * strides, the thread count, and the input contents (attnbench alternates independent
+ * input sets between timed samples and verifies every sample, so caching an output
+ * never pays; it also poisons O before samples). forward must write every element of O
+ * (and LSE when lse.data is not NULL) and nothing outside them, must not write Q, K, V,
+ * and may use the workspace, which is not preserved between calls.
+ * Before every forward the host sets the thread count of OpenMP (omp_set_num_threads)
+ * and OpenBLAS (openblas_set_num_threads) to args->threads in the process that calls
+ * forward, the same for check, bench and run. An implementation that runs its own
+ * threads should use args->threads of them.
+ * Memory: scratch memory is best asked for through workspace_size (the host allocates
+ * it, guarded). Memory forward allocates itself must be declared by allocated_bytes so
+ * that bench's --mem-cap counts it.
+ *
+ * ---- Names the loader enforces ----
+ * [a-z0-9_]+, 1 to ATTN_NAME_MAX characters, unique across built-ins and every loaded
+ * plugin; "all" and "reference" are reserved. A summary is one line of at most
+ * ATTN_SUMMARY_MAX characters.
  */
 #ifndef ATTNBENCH_H
 #define ATTNBENCH_H
@@ -19,11 +65,20 @@
 extern "C" {
 #endif
 
-/* Bumped whenever a struct below changes layout or meaning. */
-#define ATTN_ABI_VERSION 1
+#define ATTN_ABI_MAJOR 2
+#define ATTN_ABI_MINOR 0
+
+#define ATTN_NAME_MAX 32
+#define ATTN_SUMMARY_MAX 200
+
+/* True when a struct of the given struct_size holds member (for fields added later). */
+#define ATTN_HAS_FIELD(ptr, type, member)                                                     \
+    ((ptr)->struct_size >= offsetof(type, member) + sizeof(((type *)0)->member))
 
 /* The shape and parameters of one attention call. */
 typedef struct attn_problem {
+    uint32_t struct_size; /* sizeof(attn_problem) of the host */
+    uint32_t reserved;
     int64_t batch;        /* B */
     int64_t heads_q;      /* Hq, a multiple of heads_kv */
     int64_t heads_kv;     /* Hkv */
@@ -36,64 +91,107 @@ typedef struct attn_problem {
     double scale;         /* score multiplier; 1/sqrt(D) unless the case says otherwise */
 } attn_problem;
 
-/* Capability flags: what an implementation supports. A case that needs a capability
- * the implementation lacks is SKIPPED, never run and never counted as a pass. */
-enum {
-    ATTN_CAP_GQA = 1u << 0,          /* heads_kv < heads_q */
-    ATTN_CAP_CROSS = 1u << 1,        /* seq_q != seq_kv */
-    ATTN_CAP_CAUSAL = 1u << 2,       /* window_left < 0, window_right == 0 */
-    ATTN_CAP_WINDOW = 1u << 3,       /* any other bounded window */
-    ATTN_CAP_GLOBAL = 1u << 4,       /* no mask at all */
-    ATTN_CAP_DV_DIFFERS = 1u << 5,   /* head_dim_v != head_dim */
-    ATTN_CAP_LSE = 1u << 6,          /* writes LSE when asked */
-    ATTN_CAP_CUSTOM_SCALE = 1u << 7, /* scale other than 1/sqrt(D) */
-    ATTN_CAP_ALL = (1u << 8) - 1
-};
+/* Element types. Interface 2.0 hands out f32 only; the others are reserved for the
+ * reduced-precision families and will come with their own capability bits. */
+typedef enum attn_element_type { ATTN_F32 = 0, ATTN_BF16 = 1, ATTN_F16 = 2 } attn_element_type;
+
+/* Where a tensor's data lives. Interface 2.0 hands out host memory only; device memory
+ * is reserved for GPU kernels and will come with its own capability bit. */
+typedef enum attn_space { ATTN_SPACE_HOST = 0, ATTN_SPACE_DEVICE = 1 } attn_space;
+
+/* One tensor: element [i0][i1][i2][i3] (the logical shape of the header comment) is at
+ * data + i0*stride[0] + i1*stride[1] + i2*stride[2] + i3*stride[3], in elements. LSE
+ * uses dimensions 0..2 (stride[3] is 0). Strides are never negative. Unless the
+ * implementation declares ATTN_CAP_STRIDES it is only handed the dense BHSD layout
+ * (stride[3] = 1, stride[2] = shape[3], ...). With ATTN_CAP_STRIDES it may get any
+ * strides for dimensions 0..2, with stride[3] = 1 always in interface 2.0; padding
+ * between rows is poisoned with NaN by the harness and must be left as it is. */
+typedef struct attn_tensor {
+    void *data;         /* NULL for an LSE that was not requested */
+    int32_t dtype;      /* attn_element_type */
+    int32_t space;      /* attn_space */
+    int64_t shape[4];   /* the logical shape above (LSE: shape[3] = 1) */
+    int64_t stride[4];  /* in elements */
+} attn_tensor;
+
+/* Capability bits: what an implementation supports. A case that needs a capability the
+ * implementation does not list is SKIPPED with the reason, never run and never counted
+ * as a pass. There is deliberately no "all" constant: list each one. */
+#define ATTN_CAP_GQA (UINT64_C(1) << 0)          /* heads_kv < heads_q */
+#define ATTN_CAP_CROSS (UINT64_C(1) << 1)        /* seq_q != seq_kv */
+#define ATTN_CAP_CAUSAL (UINT64_C(1) << 2)       /* window_left < 0, window_right == 0 */
+#define ATTN_CAP_WINDOW (UINT64_C(1) << 3)       /* any other bounded window */
+#define ATTN_CAP_GLOBAL (UINT64_C(1) << 4)       /* no mask at all */
+#define ATTN_CAP_DV_DIFFERS (UINT64_C(1) << 5)   /* head_dim_v != head_dim */
+#define ATTN_CAP_LSE (UINT64_C(1) << 6)          /* writes LSE when lse.data != NULL */
+#define ATTN_CAP_CUSTOM_SCALE (UINT64_C(1) << 7) /* scale other than 1/sqrt(D) */
+#define ATTN_CAP_STRIDES (UINT64_C(1) << 8)      /* any strides on dims 0..2 (see above) */
+/* Bits defined by this minor; a plugin of this minor declaring others is refused. */
+#define ATTN_CAPS_KNOWN ((UINT64_C(1) << 9) - 1)
 
 /* Everything one forward call reads and writes. */
 typedef struct attn_args {
+    uint32_t struct_size; /* sizeof(attn_args) of the host */
+    int32_t threads;      /* threads the implementation may use (>= 1) */
     const attn_problem *problem;
-    const float *q;        /* [B][Hq][Nq][D] */
-    const float *k;        /* [B][Hkv][Nkv][D] */
-    const float *v;        /* [B][Hkv][Nkv][Dv] */
-    float *o;              /* [B][Hq][Nq][Dv], every element must be written */
-    float *lse;            /* [B][Hq][Nq], or NULL when not requested */
-    void *workspace;       /* workspace_size(problem, threads) bytes, 64-byte aligned */
+    attn_tensor q, k, v;   /* inputs, read-only */
+    attn_tensor o;         /* every element must be written */
+    attn_tensor lse;       /* lse.data NULL when not requested */
+    void *workspace;       /* workspace_size(...) bytes, 64-byte aligned, guarded */
     size_t workspace_size; /* bytes available at workspace */
-    int threads;           /* threads the implementation may use (>= 1) */
-    char *message;         /* where forward may write why it failed */
+    char *message;         /* where forward may write why it failed or declined */
     size_t message_size;   /* bytes available at message */
 } attn_args;
 
-/* Return values of forward and supports. */
+/* Return values of init, supports and forward. */
 enum { ATTN_OK = 0, ATTN_UNSUPPORTED = 1, ATTN_FAILED = 2 };
 
-/* One implementation. Optional members may be NULL. */
+/* One implementation. Members marked optional may be NULL. */
 typedef struct attn_impl {
-    int abi_version;     /* ATTN_ABI_VERSION */
-    const char *name;    /* [a-z0-9_]+, unique, used by --impl */
-    const char *summary; /* one line for `attnbench list` */
-    uint32_t caps;       /* ATTN_CAP_* flags */
-    /* Optional: finer support test than caps. Returns ATTN_OK or ATTN_UNSUPPORTED, with
-     * a reason written to why. */
-    int (*supports)(const attn_problem *problem, char *why, size_t why_size);
-    /* Optional: bytes of scratch memory forward needs; NULL means none. */
-    size_t (*workspace_size)(const attn_problem *problem, int threads);
-    /* Computes O (and LSE when args->lse is not NULL). Returns ATTN_OK, or ATTN_FAILED
-     * with a message. */
-    int (*forward)(const attn_args *args);
+    uint32_t struct_size; /* sizeof(attn_impl) the implementation was compiled with */
+    uint32_t abi_minor;   /* ATTN_ABI_MINOR it was compiled against */
+    const char *name;     /* see "Names the loader enforces" */
+    const char *summary;  /* one line for `attnbench list` */
+    uint64_t caps;        /* ATTN_CAP_* bits, each listed explicitly */
+    void *user_data;      /* optional: the context when there is no init */
+    /* Optional: creates the implementation's state; see the call contract. */
+    int (*init)(const struct attn_impl *self, void **context, char *message,
+                size_t message_size);
+    /* Optional: frees what init made. */
+    void (*release)(void *context);
+    /* Optional: finer support test than caps. Returns ATTN_OK or ATTN_UNSUPPORTED, with a
+     * reason written to why. */
+    int (*supports)(void *context, const attn_problem *problem, char *why, size_t why_size);
+    /* Optional: bytes of scratch memory forward needs for this problem and thread count. */
+    size_t (*workspace_size)(void *context, const attn_problem *problem, int threads);
+    /* Optional: bytes forward allocates by itself (outside the workspace) at most. */
+    size_t (*allocated_bytes)(void *context, const attn_problem *problem, int threads);
+    /* Computes O (and LSE when args->lse.data is not NULL). Returns ATTN_OK; or
+     * ATTN_UNSUPPORTED (the case is SKIPPED) or ATTN_FAILED (ERROR), with a message. */
+    int (*forward)(void *context, const attn_args *args);
 } attn_impl;
 
 /* What a plugin library (a shared object loaded with `attnbench --plugin LIB.so`)
- * describes about itself. One library may hold several implementations. */
+ * describes about itself. abi_major comes first, where interface 1 kept its single
+ * version number, so that any older library is recognised and told what to change. */
 typedef struct attn_plugin {
-    int abi_version;               /* ATTN_ABI_VERSION the library was compiled against */
-    size_t count;                  /* number of entries in impls */
-    const attn_impl *const *impls; /* each with its own abi_version, name, forward, ... */
+    int32_t abi_major;             /* ATTN_ABI_MAJOR */
+    uint32_t struct_size;          /* sizeof(attn_plugin) */
+    uint32_t abi_minor;            /* ATTN_ABI_MINOR */
+    uint32_t count;                /* number of entries in impls */
+    const attn_impl *const *impls; /* each with its own struct_size, name, forward, ... */
 } attn_plugin;
 
+/* Initialisers that fill the version fields:
+ *   static const attn_impl mine = {ATTN_IMPL_HEADER, .name = "mine", ...};
+ *   static const attn_plugin plugin = {ATTN_PLUGIN_HEADER, .count = 1, .impls = impls}; */
+#define ATTN_IMPL_HEADER .struct_size = sizeof(attn_impl), .abi_minor = ATTN_ABI_MINOR
+#define ATTN_PLUGIN_HEADER                                                                    \
+    .abi_major = ATTN_ABI_MAJOR, .struct_size = sizeof(attn_plugin), .abi_minor = ATTN_ABI_MINOR
+
 /* The one symbol a plugin library exports: a function returning its description (a
- * pointer to static data, valid while the library is loaded). */
+ * pointer to static data, valid while the library is loaded). It runs in the worker
+ * process, like every other call of the plugin. */
 #define ATTN_PLUGIN_SYMBOL "attnbench_plugin"
 typedef const attn_plugin *(*attn_plugin_entry)(void);
 #ifdef __GNUC__
@@ -120,6 +218,11 @@ static inline void attn_visible_keys(const attn_problem *p, int64_t i, int64_t *
         hi = lo;
     *first = lo;
     *last = hi;
+}
+
+/* Helper: the address of float element [i0][i1][i2] (the start of a row) of t. */
+static inline float *attn_f32_row(const attn_tensor *t, int64_t i0, int64_t i1, int64_t i2) {
+    return (float *)t->data + i0 * t->stride[0] + i1 * t->stride[1] + i2 * t->stride[2];
 }
 
 #ifdef __cplusplus

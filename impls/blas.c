@@ -34,7 +34,8 @@ static int64_t block_rows(const attn_problem *p, int threads) {
 }
 
 /* cblas takes int dimensions. */
-static int blas_supports(const attn_problem *p, char *why, size_t why_size) {
+static int blas_supports(void *context, const attn_problem *p, char *why, size_t why_size) {
+    (void)context;
     const int64_t largest = p->seq_kv > p->head_dim ? p->seq_kv : p->head_dim;
     if ((largest > p->head_dim_v ? largest : p->head_dim_v) <= INT_MAX)
         return ATTN_OK;
@@ -48,7 +49,8 @@ static size_t slice_bytes(const attn_problem *p, int threads) {
     return ((rows * (size_t)p->seq_kv + 2 * rows) * sizeof(float) + 63) / 64 * 64;
 }
 
-static size_t blas_workspace_size(const attn_problem *p, int threads) {
+static size_t blas_workspace_size(void *context, const attn_problem *p, int threads) {
+    (void)context;
     threads = threads > 0 ? threads : 1;
     return slice_bytes(p, threads) * (size_t)threads;
 }
@@ -88,13 +90,13 @@ static void softmax_rows(const attn_simd_ops *ops, const attn_problem *p, score_
 static void normalise_rows(const attn_problem *p, const attn_head *head, const score_block *blk) {
     const int64_t dv = p->head_dim_v;
     for (int64_t r = 0; r < blk->rows; r++) {
-        float *out = head->o + (blk->row0 + r) * dv;
+        float *out = head->o + (blk->row0 + r) * head->o_row;
         const float total = blk->sum[r];
         const float inverse = total > 0.0f ? 1.0f / total : 0.0f;
         for (int64_t c = 0; c < dv; c++)
             out[c] = total > 0.0f ? out[c] * inverse : 0.0f;
         if (head->lse)
-            head->lse[blk->row0 + r] =
+            head->lse[(blk->row0 + r) * head->lse_row] =
                 total > 0.0f ? (float)(LN_2 * ((double)blk->m[r] + log2((double)total)))
                              : -INFINITY;
     }
@@ -103,9 +105,9 @@ static void normalise_rows(const attn_problem *p, const attn_head *head, const s
 static void zero_rows(const attn_problem *p, const attn_head *head, const score_block *blk) {
     for (int64_t r = 0; r < blk->rows; r++) {
         for (int64_t c = 0; c < p->head_dim_v; c++)
-            head->o[(blk->row0 + r) * p->head_dim_v + c] = 0.0f;
+            head->o[(blk->row0 + r) * head->o_row + c] = 0.0f;
         if (head->lse)
-            head->lse[blk->row0 + r] = -INFINITY;
+            head->lse[(blk->row0 + r) * head->lse_row] = -INFINITY;
     }
 }
 
@@ -120,12 +122,16 @@ static void attend_block(const attn_simd_ops *ops, const attn_problem *p, const 
         zero_rows(p, head, blk);
         return;
     }
+    /* Leading dimensions are the row strides: D and Dv in the dense layout blas gets. */
     const int rows = (int)blk->rows, keys = (int)blk->keys;
+    const int q_row = (int)head->q_row, k_row = (int)head->k_row, v_row = (int)head->v_row;
+    const int o_row = (int)head->o_row;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, d, (float)(p->scale * LOG2_E),
-                head->q + blk->row0 * d, d, head->k + blk->key0 * d, d, 0.0f, blk->s, keys);
+                head->q + blk->row0 * q_row, q_row, head->k + blk->key0 * k_row, k_row, 0.0f,
+                blk->s, keys);
     softmax_rows(ops, p, blk);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, dv, keys, 1.0f, blk->s, keys,
-                head->v + blk->key0 * dv, dv, 0.0f, head->o + blk->row0 * dv, dv);
+                head->v + blk->key0 * v_row, v_row, 0.0f, head->o + blk->row0 * o_row, o_row);
     normalise_rows(p, head, blk);
 }
 
@@ -143,10 +149,10 @@ static score_block block_at(const attn_problem *p, int64_t step, int64_t index, 
     return blk;
 }
 
-static int blas_forward(const attn_args *a) {
+static int blas_forward(void *context, const attn_args *a) {
     const attn_problem *p = a->problem;
     const int threads = a->threads > 0 ? a->threads : 1;
-    if (attn_workspace_check(a, blas_workspace_size(p, threads)) != ATTN_OK)
+    if (attn_workspace_check(a, blas_workspace_size(context, p, threads)) != ATTN_OK)
         return ATTN_FAILED;
     const attn_simd_ops *ops = attn_simd_ops_select();
     const int64_t step = block_rows(p, threads);
@@ -168,11 +174,13 @@ static int blas_forward(const attn_args *a) {
     return ATTN_OK;
 }
 
+/* Without ATTN_CAP_STRIDES: the harness hands blas dense BHSD tensors only. */
 const attn_impl attn_impl_blas = {
-    .abi_version = ATTN_ABI_VERSION,
+    ATTN_IMPL_HEADER,
     .name = "blas",
     .summary = "OpenBLAS sgemm for QK^T and PV per block of 256 query rows, OpenMP over blocks",
-    .caps = ATTN_CAP_ALL,
+    .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW | ATTN_CAP_GLOBAL |
+            ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE,
     .supports = blas_supports,
     .workspace_size = blas_workspace_size,
     .forward = blas_forward,

@@ -6,17 +6,15 @@
 #include "attnbench.h"
 #include "tile_kernel.h"
 
-/* Keys per key tile: scores of 64 x 64 stay in L1 next to the packed queries. */
-#define BLOCKED_KEY_TILE 64
-
-static size_t blocked_workspace_size(const attn_problem *p, int threads) {
+static size_t blocked_workspace_size(void *context, const attn_problem *p, int threads) {
+    (void)context;
     (void)threads;
-    return attn_tile_workspace_bytes(p, BLOCKED_KEY_TILE);
+    return attn_tile_workspace_bytes(p, ATTN_KEY_TILE);
 }
 
-static int blocked_forward(const attn_args *a) {
+static int blocked_forward(void *context, const attn_args *a) {
     const attn_problem *p = a->problem;
-    if (attn_workspace_check(a, blocked_workspace_size(p, 1)) != ATTN_OK)
+    if (attn_workspace_check(a, blocked_workspace_size(context, p, 1)) != ATTN_OK)
         return ATTN_FAILED;
     const attn_simd_ops *ops = attn_simd_ops_select();
     const int64_t tiles = attn_tile_count(p);
@@ -26,16 +24,17 @@ static int blocked_forward(const attn_args *a) {
             for (int64_t t = 0; t < tiles; t += ATTN_TILES_PER_CALL)
                 attn_tile_run(ops, p, &head, t,
                               tiles - t < ATTN_TILES_PER_CALL ? tiles - t : ATTN_TILES_PER_CALL,
-                              BLOCKED_KEY_TILE, a->workspace);
+                              ATTN_KEY_TILE, a->workspace);
         }
     return ATTN_OK;
 }
 
 const attn_impl attn_impl_blocked = {
-    .abi_version = ATTN_ABI_VERSION,
+    ATTN_IMPL_HEADER,
     .name = "blocked",
     .summary = "1 thread, 64x64 tiles, online softmax, O(tile) memory, AVX-512 or portable",
-    .caps = ATTN_CAP_ALL,
+    .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW | ATTN_CAP_GLOBAL |
+            ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES,
     .workspace_size = blocked_workspace_size,
     .forward = blocked_forward,
 };

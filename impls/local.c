@@ -5,43 +5,28 @@
  * dealt round-robin to OpenMP threads (a fixed schedule with no shared counter) and a
  * thread's consecutive tiles share most of their keys in its cache. Global and causal
  * masks are full attention here and still correct. Bitwise reproducible for any thread
- * count: each tile is computed by one thread. */
+ * count, and bitwise the same as omp: each tile is computed by one thread. */
 #include "attnbench.h"
 #include "tile_kernel.h"
 
-#include <omp.h>
-
-#define LOCAL_KEY_TILE 64
-
-static size_t local_workspace_size(const attn_problem *p, int threads) {
-    return attn_tile_workspace_bytes(p, LOCAL_KEY_TILE) * (size_t)(threads > 0 ? threads : 1);
+static size_t local_workspace_size(void *context, const attn_problem *p, int threads) {
+    (void)context;
+    return attn_tile_parallel_workspace_bytes(p, threads);
 }
 
-static int local_forward(const attn_args *a) {
-    const attn_problem *p = a->problem;
-    const int threads = a->threads > 0 ? a->threads : 1;
-    if (attn_workspace_check(a, local_workspace_size(p, threads)) != ATTN_OK)
+static int local_forward(void *context, const attn_args *a) {
+    if (attn_workspace_check(a, local_workspace_size(context, a->problem, a->threads)) != ATTN_OK)
         return ATTN_FAILED;
-    const attn_simd_ops *ops = attn_simd_ops_select();
-    const size_t slice = attn_tile_workspace_bytes(p, LOCAL_KEY_TILE);
-    const int64_t per_item = attn_tiles_per_item(p, threads);
-    const int64_t items = p->batch * p->heads_q * attn_items_per_head(p, per_item);
-    char *workspace = a->workspace;
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (int64_t index = 0; index < items; index++) {
-        const attn_tile_item item = attn_item_at(p, per_item, index, 0);
-        const attn_head head = attn_head_at(a, item.batch, item.head);
-        attn_tile_run(ops, p, &head, item.tile_first, item.tile_count, LOCAL_KEY_TILE,
-                      workspace + (size_t)omp_get_thread_num() * slice);
-    }
+    attn_tile_parallel(a, ATTN_SCHEDULE_ROUND_ROBIN);
     return ATTN_OK;
 }
 
 const attn_impl attn_impl_local = {
-    .abi_version = ATTN_ABI_VERSION,
+    ATTN_IMPL_HEADER,
     .name = "local",
     .summary = "sliding window: each query tile visits only its band of keys, OpenMP",
-    .caps = ATTN_CAP_ALL,
+    .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW | ATTN_CAP_GLOBAL |
+            ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES,
     .workspace_size = local_workspace_size,
     .forward = local_forward,
 };

@@ -10,6 +10,10 @@
  * then start at the first group's lanes and `groups` says how many follow; the lane
  * stride of a key or column stays ATTN_TILE_ROWS. Scores are in log2 units (queries are
  * pre-multiplied by scale * log2(e)), so exp2 replaces exp.
+ *
+ * The caller's q, k, v and o are rows of contiguous elements whose starts are `*_stride`
+ * elements apart (the tensor's sequence stride), so BHSD, BSHD and KV-cache views are
+ * used in place; nothing between rows is read or written.
  */
 #ifndef ATTN_SIMD_OPS_H
 #define ATTN_SIMD_OPS_H
@@ -30,12 +34,14 @@
 typedef struct attn_simd_ops {
     const char *name;
     /* qt[c][r] = q[r][c] * factor for r < rows (<= ATTN_TILE_ROWS), 0 for the rows
-     * after: qt is [d][ATTN_TILE_ROWS], q is [rows][d]. */
-    void (*pack_queries)(float *qt, const float *q, int64_t rows, int64_t d, float factor);
-    /* s[j][r] = sum_c qt[c][r] * k[j][c] for j < key_count: qt is [d][ATTN_TILE_ROWS], k
-     * is [key_count][d], s is [round_up(key_count, ATTN_KEY_GROUP)][ATTN_TILE_ROWS]. */
-    void (*scores)(const float *qt, const float *k, int64_t d, int64_t key_count, int groups,
-                   float *s);
+     * after: qt is [d][ATTN_TILE_ROWS], row r of q starts at q + r * q_stride. */
+    void (*pack_queries)(float *qt, const float *q, int64_t q_stride, int64_t rows, int64_t d,
+                         float factor);
+    /* s[j][r] = sum_c qt[c][r] * k[j][c] for j < key_count: qt is [d][ATTN_TILE_ROWS], key
+     * j starts at k + j * k_stride, and s is
+     * [round_up(key_count, ATTN_KEY_GROUP)][ATTN_TILE_ROWS]. */
+    void (*scores)(const float *qt, const float *k, int64_t k_stride, int64_t d,
+                   int64_t key_count, int groups, float *s);
     /* s[j][r] = -inf unless first[r] <= j < last[r] (key indices relative to s). */
     void (*mask)(float *s, int64_t key_count, int groups, const int32_t *first,
                  const int32_t *last);
@@ -46,11 +52,14 @@ typedef struct attn_simd_ops {
     void (*softmax_step)(float *s, int64_t key_count, int groups, float *m, float *sum,
                          float *rescale);
     /* ot[c][r] = ot[c][r] * rescale[r] + sum_j v[j][c] * p[j][r], for c < dv: ot is
-     * [dv][ATTN_TILE_ROWS], v is [key_count][dv], p is [key_count][ATTN_TILE_ROWS]. */
-    void (*accumulate)(const float *p, const float *v, int64_t dv, int64_t key_count, int groups,
-                       const float *rescale, float *ot);
-    /* o[r][c] = ot[c][r] * factor[r] for r < rows, c < dv: o is [rows][dv]. */
-    void (*unpack_rows)(const float *ot, int64_t dv, int64_t rows, const float *factor, float *o);
+     * [dv][ATTN_TILE_ROWS], value j starts at v + j * v_stride, p is
+     * [key_count][ATTN_TILE_ROWS]. */
+    void (*accumulate)(const float *p, const float *v, int64_t v_stride, int64_t dv,
+                       int64_t key_count, int groups, const float *rescale, float *ot);
+    /* o[r][c] = ot[c][r] * factor[r] for r < rows, c < dv: row r of o starts at
+     * o + r * o_stride. */
+    void (*unpack_rows)(const float *ot, int64_t dv, int64_t rows, const float *factor, float *o,
+                        int64_t o_stride);
     /* Row-major helpers for kernels that keep whole score rows (blas): the maximum of x[0,
      * n) (n >= 1), and x[j] = exp2(x[j] - shift) in place, returning the sum. */
     float (*row_max)(const float *x, int64_t n);

@@ -73,8 +73,8 @@ AVX512 INLINE void transpose16(__m512 x[16]) {
 }
 
 /* Transposes the tile's queries 16 x 16 blocks at a time; rows past the end load as 0. */
-AVX512 static void avx512_pack_queries(float *qt, const float *q, int64_t rows, int64_t d,
-                                       float factor) {
+AVX512 static void avx512_pack_queries(float *qt, const float *q, int64_t q_stride, int64_t rows,
+                                       int64_t d, float factor) {
     const __m512 scale = _mm512_set1_ps(factor);
     for (int64_t r0 = 0; r0 < ROWS; r0 += GROUP)
         for (int64_t c0 = 0; c0 < d; c0 += GROUP) {
@@ -83,7 +83,7 @@ AVX512 static void avx512_pack_queries(float *qt, const float *q, int64_t rows, 
             __m512 block[16];
 #pragma GCC unroll 16
             for (int i = 0; i < GROUP; i++)
-                block[i] = r0 + i < rows ? _mm512_maskz_loadu_ps(columns, q + (r0 + i) * d + c0)
+                block[i] = r0 + i < rows ? _mm512_maskz_loadu_ps(columns, q + (r0 + i) * q_stride + c0)
                                          : _mm512_setzero_ps();
             transpose16(block);
             for (int64_t j = 0; j < width; j++)
@@ -121,33 +121,33 @@ AVX512 INLINE void scores_block(const float *qt, const float *const *key, int64_
             _mm512_store_ps(s + g * ROWS + GROUP * v, acc[g][v]);
 }
 
-AVX512 INLINE void scores_body(const float *qt, const float *k, int64_t d, int64_t key_count,
-                               int groups, float *s) {
+AVX512 INLINE void scores_body(const float *qt, const float *k, int64_t k_stride, int64_t d,
+                               int64_t key_count, int groups, float *s) {
     const int keys = KEYS_PER_BLOCK(groups);
     for (int64_t j = 0; j < key_count; j += keys) {
         const float *key[ATTN_KEY_GROUP];
 #pragma GCC unroll 8
         for (int g = 0; g < keys; g++) /* past the end: repeat the last key (scratch rows) */
-            key[g] = k + (j + g < key_count ? j + g : key_count - 1) * d;
+            key[g] = k + (j + g < key_count ? j + g : key_count - 1) * k_stride;
         scores_block(qt, key, d, keys, groups, s + j * ROWS);
     }
 }
 
 /* One copy of the kernel per row-group count, so that every loop bound is a constant. */
-AVX512 static void avx512_scores(const float *qt, const float *k, int64_t d, int64_t key_count,
-                                 int groups, float *s) {
+AVX512 static void avx512_scores(const float *qt, const float *k, int64_t k_stride, int64_t d,
+                                 int64_t key_count, int groups, float *s) {
     switch (groups) {
     case 1:
-        scores_body(qt, k, d, key_count, 1, s);
+        scores_body(qt, k, k_stride, d, key_count, 1, s);
         break;
     case 2:
-        scores_body(qt, k, d, key_count, 2, s);
+        scores_body(qt, k, k_stride, d, key_count, 2, s);
         break;
     case 3:
-        scores_body(qt, k, d, key_count, 3, s);
+        scores_body(qt, k, k_stride, d, key_count, 3, s);
         break;
     default:
-        scores_body(qt, k, d, key_count, 4, s);
+        scores_body(qt, k, k_stride, d, key_count, 4, s);
         break;
     }
 }
@@ -194,9 +194,9 @@ AVX512 static void avx512_softmax_step(float *s, int64_t key_count, int groups, 
 }
 
 /* ot[c0 .. c0 + width) of `groups` row vectors, rescaled, plus p^T v. */
-AVX512 INLINE void accumulate_block(const float *p, const float *v, int64_t dv, int64_t key_count,
-                                    const __m512 *factor, float *ot, int64_t c0, int width,
-                                    int groups) {
+AVX512 INLINE void accumulate_block(const float *p, const float *v, int64_t v_stride,
+                                    int64_t key_count, const __m512 *factor, float *ot, int64_t c0,
+                                    int width, int groups) {
     __m512 acc[8][ATTN_TILE_GROUPS];
 #pragma GCC unroll 8
     for (int i = 0; i < width; i++)
@@ -208,7 +208,7 @@ AVX512 INLINE void accumulate_block(const float *p, const float *v, int64_t dv, 
 #pragma GCC unroll 4
         for (int w = 0; w < groups; w++)
             pj[w] = _mm512_load_ps(p + j * ROWS + GROUP * w);
-        const float *value = v + j * dv + c0;
+        const float *value = v + j * v_stride + c0;
 #pragma GCC unroll 8
         for (int i = 0; i < width; i++) {
             const __m512 b = _mm512_set1_ps(value[i]);
@@ -224,8 +224,9 @@ AVX512 INLINE void accumulate_block(const float *p, const float *v, int64_t dv, 
             _mm512_store_ps(ot + (c0 + i) * ROWS + GROUP * w, acc[i][w]);
 }
 
-AVX512 INLINE void accumulate_body(const float *p, const float *v, int64_t dv, int64_t key_count,
-                                   const float *rescale, float *ot, int groups) {
+AVX512 INLINE void accumulate_body(const float *p, const float *v, int64_t v_stride, int64_t dv,
+                                   int64_t key_count, const float *rescale, float *ot,
+                                   int groups) {
     __m512 factor[ATTN_TILE_GROUPS];
 #pragma GCC unroll 4
     for (int w = 0; w < groups; w++)
@@ -233,32 +234,33 @@ AVX512 INLINE void accumulate_body(const float *p, const float *v, int64_t dv, i
     const int columns = COLUMNS_PER_BLOCK(groups);
     int64_t c = 0;
     for (; c + columns <= dv; c += columns)
-        accumulate_block(p, v, dv, key_count, factor, ot, c, columns, groups);
+        accumulate_block(p, v, v_stride, key_count, factor, ot, c, columns, groups);
     for (; c < dv; c++)
-        accumulate_block(p, v, dv, key_count, factor, ot, c, 1, groups);
+        accumulate_block(p, v, v_stride, key_count, factor, ot, c, 1, groups);
 }
 
-AVX512 static void avx512_accumulate(const float *p, const float *v, int64_t dv, int64_t key_count,
-                                     int groups, const float *rescale, float *ot) {
+AVX512 static void avx512_accumulate(const float *p, const float *v, int64_t v_stride, int64_t dv,
+                                     int64_t key_count, int groups, const float *rescale,
+                                     float *ot) {
     switch (groups) {
     case 1:
-        accumulate_body(p, v, dv, key_count, rescale, ot, 1);
+        accumulate_body(p, v, v_stride, dv, key_count, rescale, ot, 1);
         break;
     case 2:
-        accumulate_body(p, v, dv, key_count, rescale, ot, 2);
+        accumulate_body(p, v, v_stride, dv, key_count, rescale, ot, 2);
         break;
     case 3:
-        accumulate_body(p, v, dv, key_count, rescale, ot, 3);
+        accumulate_body(p, v, v_stride, dv, key_count, rescale, ot, 3);
         break;
     default:
-        accumulate_body(p, v, dv, key_count, rescale, ot, 4);
+        accumulate_body(p, v, v_stride, dv, key_count, rescale, ot, 4);
         break;
     }
 }
 
 /* Transposes the accumulator back to rows 16 x 16 blocks at a time, scaling each row. */
 AVX512 static void avx512_unpack_rows(const float *ot, int64_t dv, int64_t rows,
-                                      const float *factor, float *o) {
+                                      const float *factor, float *o, int64_t o_stride) {
     for (int64_t r0 = 0; r0 < rows; r0 += GROUP)
         for (int64_t c0 = 0; c0 < dv; c0 += GROUP) {
             const int64_t width = dv - c0 < GROUP ? dv - c0 : GROUP;
@@ -270,7 +272,7 @@ AVX512 static void avx512_unpack_rows(const float *ot, int64_t dv, int64_t rows,
                     j < width ? _mm512_load_ps(ot + (c0 + j) * ROWS + r0) : _mm512_setzero_ps();
             transpose16(block);
             for (int64_t i = 0; i < GROUP && r0 + i < rows; i++)
-                _mm512_mask_storeu_ps(o + (r0 + i) * dv + c0, columns,
+                _mm512_mask_storeu_ps(o + (r0 + i) * o_stride + c0, columns,
                                       _mm512_mul_ps(block[i], _mm512_set1_ps(factor[r0 + i])));
         }
 }

@@ -8,23 +8,23 @@
 
 #define ROWS ATTN_TILE_ROWS
 
-static void portable_pack_queries(float *qt, const float *q, int64_t rows, int64_t d,
-                                  float factor) {
+static void portable_pack_queries(float *qt, const float *q, int64_t q_stride, int64_t rows,
+                                  int64_t d, float factor) {
     for (int64_t c = 0; c < d; c++) {
         float *column = qt + c * ROWS;
         for (int64_t r = 0; r < rows; r++)
-            column[r] = q[r * d + c] * factor;
+            column[r] = q[r * q_stride + c] * factor;
         for (int64_t r = rows; r < ROWS; r++)
             column[r] = 0.0f;
     }
 }
 
-static void portable_scores(const float *qt, const float *k, int64_t d, int64_t key_count,
-                            int groups, float *s) {
+static void portable_scores(const float *qt, const float *k, int64_t k_stride, int64_t d,
+                            int64_t key_count, int groups, float *s) {
     const int lanes = groups * ATTN_ROW_GROUP;
     for (int64_t j = 0; j < key_count; j++) {
         float acc[ROWS] = {0};
-        const float *key = k + j * d;
+        const float *key = k + j * k_stride;
         for (int64_t c = 0; c < d; c++)
             for (int r = 0; r < lanes; r++)
                 acc[r] += qt[c * ROWS + r] * key[c];
@@ -65,15 +65,16 @@ static void portable_softmax_step(float *s, int64_t key_count, int groups, float
         sum[r] = sum[r] * rescale[r] + tile_sum[r];
 }
 
-static void portable_accumulate(const float *p, const float *v, int64_t dv, int64_t key_count,
-                                int groups, const float *rescale, float *ot) {
+static void portable_accumulate(const float *p, const float *v, int64_t v_stride, int64_t dv,
+                                int64_t key_count, int groups, const float *rescale,
+                                float *ot) {
     const int lanes = groups * ATTN_ROW_GROUP;
     for (int64_t c = 0; c < dv; c++) {
         float acc[ROWS];
         for (int r = 0; r < lanes; r++)
             acc[r] = ot[c * ROWS + r] * rescale[r];
         for (int64_t j = 0; j < key_count; j++) {
-            const float value = v[j * dv + c];
+            const float value = v[j * v_stride + c];
             for (int r = 0; r < lanes; r++)
                 acc[r] += p[j * ROWS + r] * value;
         }
@@ -82,10 +83,10 @@ static void portable_accumulate(const float *p, const float *v, int64_t dv, int6
 }
 
 static void portable_unpack_rows(const float *ot, int64_t dv, int64_t rows, const float *factor,
-                                 float *o) {
+                                 float *o, int64_t o_stride) {
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < dv; c++)
-            o[r * dv + c] = ot[c * ROWS + r] * factor[r];
+            o[r * o_stride + c] = ot[c * ROWS + r] * factor[r];
 }
 
 static float portable_row_max(const float *x, int64_t n) {

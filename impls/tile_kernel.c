@@ -4,7 +4,6 @@
 #include "tile_kernel.h"
 
 #include <math.h>
-#include <stdio.h>
 
 #define ROWS ATTN_TILE_ROWS
 #define GROUP ATTN_ROW_GROUP
@@ -75,14 +74,6 @@ size_t attn_tile_workspace_bytes(const attn_problem *p, int64_t key_tile) {
     return carve(p, key_tile, NULL, unused, &scratch);
 }
 
-int attn_workspace_check(const attn_args *args, size_t needed) {
-    if (args->workspace_size >= needed && (needed == 0 || args->workspace))
-        return ATTN_OK;
-    snprintf(args->message, args->message_size, "workspace of %zu bytes given, %zu needed",
-             args->workspace_size, needed);
-    return ATTN_FAILED;
-}
-
 /* Sets up query tile `tile`: row ranges, empty state, packed queries, and the key range
  * to walk, from its first row's first key to its last row's last key (row ranges only
  * move right as rows go down). */
@@ -103,8 +94,8 @@ static void start_tile(const attn_simd_ops *ops, const attn_problem *p, const at
     t->next = t->first[0];
     t->key_end = t->last[t->rows - 1];
     if (t->next < t->key_end)
-        ops->pack_queries(t->qt, head->q + t->row0 * p->head_dim, t->rows, p->head_dim,
-                          (float)(p->scale * LOG2_E));
+        ops->pack_queries(t->qt, head->q + t->row0 * head->q_row, head->q_row, t->rows,
+                          p->head_dim, (float)(p->scale * LOG2_E));
 }
 
 static int64_t clamp(int64_t x, int64_t lo, int64_t hi) {
@@ -163,19 +154,29 @@ static void attend_keys(const attn_simd_ops *ops, const attn_problem *p, const a
     const int lane0 = step->group_first * GROUP;
     const int groups = step->group_end - step->group_first;
     float *s = scratch->s + lane0;
-    ops->scores(t->qt + lane0, head->k + step->key0 * d, d, step->count, groups, s);
+    ops->scores(t->qt + lane0, head->k + step->key0 * head->k_row, head->k_row, d, step->count,
+                groups, s);
     if (step->masked)
         apply_mask(ops, t, scratch, step);
     ops->softmax_step(s, step->count, groups, t->m + lane0, t->sum + lane0, t->rescale + lane0);
-    ops->accumulate(s, head->v + step->key0 * dv, dv, step->count, groups, t->rescale + lane0,
-                    t->ot + lane0);
+    ops->accumulate(s, head->v + step->key0 * head->v_row, head->v_row, dv, step->count, groups,
+                    t->rescale + lane0, t->ot + lane0);
 }
 
-/* Asks for [from, from + bytes) to be brought into L2 (not L1, which holds the tiles). */
-static void prefetch_to_l2(const float *from, size_t bytes) {
-    const char *at = (const char *)from;
-    for (size_t offset = 0; offset < bytes; offset += 64)
-        __builtin_prefetch(at + offset, 0, 2);
+/* Asks for the cache lines holding `rows` rows of `width` floats, `stride` floats apart,
+ * to be brought into L2 (not L1, which holds the tiles). Dense rows are one range; rows
+ * with gaps between them (BSHD, cache views) are fetched one by one, never the gaps. */
+static void prefetch_to_l2(const float *from, int64_t rows, int64_t width, int64_t stride) {
+    if (stride == width) {
+        width *= rows;
+        rows = 1;
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        const uintptr_t start = (uintptr_t)(from + r * stride);
+        const uintptr_t end = (uintptr_t)(from + r * stride + width);
+        for (uintptr_t line = start & ~(uintptr_t)63; line < end; line += 64)
+            __builtin_prefetch((const void *)line, 0, 2);
+    }
 }
 
 /* Prefetches keys and values [key0, key_end) clipped to the sequence. Long sequences
@@ -186,10 +187,8 @@ static void prefetch_keys(const attn_problem *p, const attn_head *head, int64_t 
     key_end = key_end < p->seq_kv ? key_end : p->seq_kv;
     if (key0 >= key_end)
         return;
-    prefetch_to_l2(head->k + key0 * p->head_dim,
-                   (size_t)((key_end - key0) * p->head_dim) * sizeof(float));
-    prefetch_to_l2(head->v + key0 * p->head_dim_v,
-                   (size_t)((key_end - key0) * p->head_dim_v) * sizeof(float));
+    prefetch_to_l2(head->k + key0 * head->k_row, key_end - key0, p->head_dim, head->k_row);
+    prefetch_to_l2(head->v + key0 * head->v_row, key_end - key0, p->head_dim_v, head->v_row);
 }
 
 /* O = ot / sum and LSE = ln 2 * (m + log2 sum); a row that saw no key (sum = 0, since the
@@ -200,10 +199,11 @@ static void store_rows(const attn_simd_ops *ops, const attn_problem *p, const at
         const float total = t->sum[r];
         t->inverse[r] = total > 0.0f ? 1.0f / total : 0.0f;
         if (head->lse)
-            head->lse[t->row0 + r] =
+            head->lse[(t->row0 + r) * head->lse_row] =
                 total > 0.0f ? (float)(LN_2 * ((double)t->m[r] + log2((double)total))) : -INFINITY;
     }
-    ops->unpack_rows(t->ot, p->head_dim_v, t->rows, t->inverse, head->o + t->row0 * p->head_dim_v);
+    ops->unpack_rows(t->ot, p->head_dim_v, t->rows, t->inverse, head->o + t->row0 * head->o_row,
+                     head->o_row);
 }
 
 /* The lowest key some tile still has to visit, or -1 when all are done. */
@@ -224,8 +224,8 @@ void attn_tile_run(const attn_simd_ops *ops, const attn_problem *p, const attn_h
     const int64_t row_first = tile_first * ROWS;
     const int64_t row_end =
         (tile_first + tile_count) * ROWS < p->seq_q ? (tile_first + tile_count) * ROWS : p->seq_q;
-    prefetch_to_l2(head->q + row_first * p->head_dim,
-                   (size_t)((row_end - row_first) * p->head_dim) * sizeof(float));
+    prefetch_to_l2(head->q + row_first * head->q_row, row_end - row_first, p->head_dim,
+                   head->q_row);
     for (int64_t i = 0; i < tile_count; i++)
         start_tile(ops, p, head, tile_first + i, &tiles[i]);
     /* The tiles advance through the keys together, a key tile at a time, so each key

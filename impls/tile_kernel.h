@@ -13,27 +13,35 @@
 
 #include "attnbench.h"
 #include "simd_ops.h"
+#include "workspace.h"
 
-/* One (batch, query head)'s tensors, with its key/value head already chosen. */
+/* One (batch, query head)'s tensors, with its key/value head already chosen: the start of
+ * row 0 of each and the distance between rows, in elements (a row's elements are
+ * contiguous). */
 typedef struct attn_head {
-    const float *q; /* [Nq][D] */
-    const float *k; /* [Nkv][D] */
-    const float *v; /* [Nkv][Dv] */
-    float *o;       /* [Nq][Dv] */
-    float *lse;     /* [Nq], or NULL */
+    const float *q; /* Nq rows of D */
+    const float *k; /* Nkv rows of D */
+    const float *v; /* Nkv rows of Dv */
+    float *o;       /* Nq rows of Dv */
+    float *lse;     /* Nq values, or NULL */
+    int64_t q_row, k_row, v_row, o_row, lse_row;
 } attn_head;
 
 /* The tensors of query head h of batch b (grouped-query mapping of design.md). */
 static inline attn_head attn_head_at(const attn_args *a, int64_t b, int64_t h) {
     const attn_problem *p = a->problem;
-    const int64_t qh = b * p->heads_q + h;
-    const int64_t kvh = b * p->heads_kv + h / (p->heads_q / p->heads_kv);
+    const int64_t kv = h / (p->heads_q / p->heads_kv);
     attn_head head = {
-        .q = a->q + qh * p->seq_q * p->head_dim,
-        .k = a->k + kvh * p->seq_kv * p->head_dim,
-        .v = a->v + kvh * p->seq_kv * p->head_dim_v,
-        .o = a->o + qh * p->seq_q * p->head_dim_v,
-        .lse = a->lse ? a->lse + qh * p->seq_q : NULL,
+        .q = attn_f32_row(&a->q, b, h, 0),
+        .k = attn_f32_row(&a->k, b, kv, 0),
+        .v = attn_f32_row(&a->v, b, kv, 0),
+        .o = attn_f32_row(&a->o, b, h, 0),
+        .lse = a->lse.data ? attn_f32_row(&a->lse, b, h, 0) : NULL,
+        .q_row = a->q.stride[2],
+        .k_row = a->k.stride[2],
+        .v_row = a->v.stride[2],
+        .o_row = a->o.stride[2],
+        .lse_row = a->lse.stride[2],
     };
     return head;
 }
@@ -45,6 +53,10 @@ static inline int64_t attn_tile_count(const attn_problem *p) {
 
 /* The most query tiles one attn_tile_run computes together. */
 #define ATTN_TILES_PER_CALL 4
+
+/* Keys per key tile of blocked, omp and local: scores of 64 x 64 stay in L1 next to the
+ * packed queries. One value for all three keeps their results bitwise the same. */
+#define ATTN_KEY_TILE 64
 
 /* Bytes of workspace one attn_tile_run needs (a multiple of 64) when keys are taken
  * key_tile at a time: O(ATTN_TILES_PER_CALL x ATTN_TILE_ROWS x (D + Dv + key_tile)). */
@@ -60,41 +72,23 @@ ATTN_INTERNAL void attn_tile_run(const attn_simd_ops *ops, const attn_problem *p
                                  const attn_head *head, int64_t tile_first, int64_t tile_count,
                                  int64_t key_tile, void *workspace);
 
-/* A unit of parallel work: consecutive query tiles of one (batch, head). */
-typedef struct attn_tile_item {
-    int64_t batch, head, tile_first, tile_count;
-} attn_tile_item;
+/* How attn_tile_parallel deals its work items, runs of up to ATTN_TILES_PER_CALL query
+ * tiles of one (batch, head), to the OpenMP threads. */
+typedef enum attn_tile_schedule {
+    /* Handed out as threads free up; under a mask where later rows see more keys (causal)
+     * a head's last rows go first, so the schedule ends on the shortest items. */
+    ATTN_SCHEDULE_DYNAMIC,
+    /* Item i to thread i % threads, with no shared counter: for windows, where every item
+     * costs the same and a thread's consecutive items share most of their keys. */
+    ATTN_SCHEDULE_ROUND_ROBIN,
+} attn_tile_schedule;
 
-/* Tiles per work item: ATTN_TILES_PER_CALL (so they share key traffic) unless that
- * leaves fewer than 8 items per thread to balance. */
-static inline int64_t attn_tiles_per_item(const attn_problem *p, int threads) {
-    const int64_t per_item = p->batch * p->heads_q * attn_tile_count(p) / (8 * (int64_t)threads);
-    return per_item < 1 ? 1 : per_item > ATTN_TILES_PER_CALL ? ATTN_TILES_PER_CALL : per_item;
-}
+/* Bytes of workspace attn_tile_parallel needs: one attn_tile_run slice per thread. */
+ATTN_INTERNAL size_t attn_tile_parallel_workspace_bytes(const attn_problem *p, int threads);
 
-static inline int64_t attn_items_per_head(const attn_problem *p, int64_t tiles_per_item) {
-    return (attn_tile_count(p) + tiles_per_item - 1) / tiles_per_item;
-}
-
-/* Work item `index` of B * Hq * attn_items_per_head; with last_rows_first, the items of a
- * head go from its last rows to its first. */
-static inline attn_tile_item attn_item_at(const attn_problem *p, int64_t tiles_per_item,
-                                          int64_t index, int last_rows_first) {
-    const int64_t per_head = attn_items_per_head(p, tiles_per_item);
-    const int64_t head_index = index / per_head;
-    const int64_t within = last_rows_first ? per_head - 1 - index % per_head : index % per_head;
-    const int64_t first = within * tiles_per_item, tiles = attn_tile_count(p);
-    attn_tile_item item = {
-        .batch = head_index / p->heads_q,
-        .head = head_index % p->heads_q,
-        .tile_first = first,
-        .tile_count = tiles - first < tiles_per_item ? tiles - first : tiles_per_item,
-    };
-    return item;
-}
-
-/* Writes why into args->message and returns ATTN_FAILED when the workspace given is
- * smaller than needed; ATTN_OK otherwise. */
-ATTN_INTERNAL int attn_workspace_check(const attn_args *args, size_t needed);
+/* Computes the whole of args with attn_tile_run on args->threads OpenMP threads, keys
+ * ATTN_KEY_TILE at a time. The result is bitwise the same for every schedule and thread
+ * count: each tile is computed by one thread from start to end. */
+ATTN_INTERNAL void attn_tile_parallel(const attn_args *args, attn_tile_schedule schedule);
 
 #endif

@@ -84,7 +84,7 @@ cflags=(-std=c11 -g -O1 -Wall -Wextra -fno-omit-frame-pointer
 
 sources_of() {
   case "$1" in
-    suite) echo "harness/error.c harness/problem.c harness/suite.c" ;;
+    suite) echo "harness/error.c harness/problem.c harness/suite.c harness/paths.c" ;;
     case) echo "harness/error.c harness/problem.c" ;;
     npy) echo "harness/error.c harness/npy.c" ;;
   esac

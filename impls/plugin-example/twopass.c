@@ -1,6 +1,7 @@
 /* An example plugin: attention computed row by row in two passes over the visible keys
  * (first the row maximum and normaliser, then the weighted sum of values), with no
- * score matrix and no workspace. Built outside attnbench with one line:
+ * score matrix and no workspace. It reads every tensor through its strides, so it takes
+ * BHSD, BSHD and KV-cache views alike (ATTN_CAP_STRIDES). Built outside attnbench with:
  *   gcc -O2 -shared -fPIC $(pkg-config --cflags attnbench) twopass.c -o libtwopass.so -lm
  * and checked with: attnbench check --plugin ./libtwopass.so --impl twopass */
 #include <attnbench.h>
@@ -13,56 +14,54 @@ static float dot(const float *a, const float *b, int64_t n) {
     return sum;
 }
 
-static void one_row(const attn_problem *p, const float *q_row, const float *k, const float *v,
-                    int64_t i, float *o_row, float *lse) {
+/* Output row i of query head h in batch b, which reads key/value head kv. */
+static void one_row(const attn_args *a, int64_t b, int64_t h, int64_t kv, int64_t i) {
+    const attn_problem *p = a->problem;
+    const float *q = attn_f32_row(&a->q, b, h, i);
+    float *o = attn_f32_row(&a->o, b, h, i);
     int64_t first, last;
     attn_visible_keys(p, i, &first, &last);
     const float scale = (float)p->scale;
     float row_max = -INFINITY, normaliser = 0.0f;
     for (int64_t j = first; j < last; j++)
-        row_max = fmaxf(row_max, scale * dot(q_row, k + j * p->head_dim, p->head_dim));
+        row_max = fmaxf(row_max, scale * dot(q, attn_f32_row(&a->k, b, kv, j), p->head_dim));
     for (int64_t c = 0; c < p->head_dim_v; c++)
-        o_row[c] = 0.0f;
+        o[c] = 0.0f;
     for (int64_t j = first; j < last; j++) {
-        float weight = expf(scale * dot(q_row, k + j * p->head_dim, p->head_dim) - row_max);
+        const float *v = attn_f32_row(&a->v, b, kv, j);
+        float weight = expf(scale * dot(q, attn_f32_row(&a->k, b, kv, j), p->head_dim) - row_max);
         normaliser += weight;
         for (int64_t c = 0; c < p->head_dim_v; c++)
-            o_row[c] += weight * v[j * p->head_dim_v + c];
+            o[c] += weight * v[c];
     }
     if (first < last)
         for (int64_t c = 0; c < p->head_dim_v; c++)
-            o_row[c] /= normaliser;
-    if (lse)
-        *lse = first < last ? row_max + logf(normaliser) : -INFINITY;
+            o[c] /= normaliser;
+    if (a->lse.data)
+        *attn_f32_row(&a->lse, b, h, i) = first < last ? row_max + logf(normaliser) : -INFINITY;
 }
 
-static int twopass_forward(const attn_args *a) {
+static int twopass_forward(void *context, const attn_args *a) {
+    (void)context;
     const attn_problem *p = a->problem;
-    const int64_t group = p->heads_q / p->heads_kv;
     for (int64_t b = 0; b < p->batch; b++)
-        for (int64_t h = 0; h < p->heads_q; h++) {
-            const int64_t qh = b * p->heads_q + h, kvh = b * p->heads_kv + h / group;
-            const float *k = a->k + kvh * p->seq_kv * p->head_dim;
-            const float *v = a->v + kvh * p->seq_kv * p->head_dim_v;
-            for (int64_t i = 0; i < p->seq_q; i++) {
-                const int64_t row = qh * p->seq_q + i;
-                one_row(p, a->q + row * p->head_dim, k, v, i, a->o + row * p->head_dim_v,
-                        a->lse ? a->lse + row : NULL);
-            }
-        }
+        for (int64_t h = 0; h < p->heads_q; h++)
+            for (int64_t i = 0; i < p->seq_q; i++)
+                one_row(a, b, h, h / (p->heads_q / p->heads_kv), i);
     return ATTN_OK;
 }
 
 static const attn_impl twopass = {
-    .abi_version = ATTN_ABI_VERSION,
+    ATTN_IMPL_HEADER,
     .name = "twopass",
     .summary = "example plugin: two passes over the visible keys per row, no workspace",
-    .caps = ATTN_CAP_ALL,
+    .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW | ATTN_CAP_GLOBAL |
+            ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES,
     .forward = twopass_forward,
 };
 
 static const attn_impl *const impls[] = {&twopass};
-static const attn_plugin plugin = {ATTN_ABI_VERSION, 1, impls};
+static const attn_plugin plugin = {ATTN_PLUGIN_HEADER, .count = 1, .impls = impls};
 
 ATTN_PLUGIN_EXPORT const attn_plugin *attnbench_plugin(void) {
     return &plugin;

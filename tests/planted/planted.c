@@ -27,30 +27,37 @@ static void visible_range(const attn_problem *p, int64_t i, planted_bug bug, int
     *last = hi < lo ? lo : hi;
 }
 
-static void row(const attn_problem *p, planted_bug bug, int64_t i, const float *q, const float *k,
-                const float *v, float *out, float *lse) {
+/* Output row i of query head h of batch b, which reads key/value head kv. */
+static void row(const attn_args *a, planted_bug bug, int64_t b, int64_t h, int64_t kv,
+                int64_t i) {
+    const attn_problem *p = a->problem;
     int64_t first, last;
     visible_range(p, i, bug, &first, &last);
     const int64_t d = p->head_dim, dv = p->head_dim_v;
     const float scale = bug == BUG_NO_SCALE ? 1.0f : (float)p->scale;
+    const float *q = attn_f32_row(&a->q, b, h, i);
+    float *out = attn_f32_row(&a->o, b, h, i);
+    float *lse = a->lse.data ? attn_f32_row(&a->lse, b, h, i) : NULL;
     float row_max = -INFINITY, total = 0.0f;
     for (int64_t j = first; j < last; j++) {
+        const float *k = attn_f32_row(&a->k, b, kv, j);
         float dot = 0.0f;
         for (int64_t c = 0; c < d; c++)
-            dot += q[i * d + c] * k[j * d + c];
+            dot += q[c] * k[c];
         row_max = fmaxf(row_max, scale * dot);
     }
     float shift = bug == BUG_NO_MAX_SHIFT ? 0.0f : row_max;
     for (int64_t c = 0; c < dv; c++)
         out[c] = 0.0f;
     for (int64_t j = first; j < last; j++) {
+        const float *k = attn_f32_row(&a->k, b, kv, j), *v = attn_f32_row(&a->v, b, kv, j);
         float dot = 0.0f;
         for (int64_t c = 0; c < d; c++)
-            dot += q[i * d + c] * k[j * d + c];
+            dot += q[c] * k[c];
         float weight = expf(scale * dot - shift);
         total += weight;
         for (int64_t c = 0; c < dv; c++)
-            out[c] += weight * v[j * dv + c];
+            out[c] += weight * v[c];
     }
     if (first == last && bug != BUG_NAN_EMPTY_ROWS) {
         if (lse)
@@ -69,28 +76,29 @@ static int forward(const attn_args *a, planted_bug bug) {
     for (int64_t b = 0; b < p->batch; b++)
         for (int64_t h = 0; h < p->heads_q; h++) {
             int64_t kv = bug == BUG_GQA_MAP ? h % p->heads_kv : h / group;
-            int64_t qh = b * p->heads_q + h, kvh = b * p->heads_kv + kv;
             for (int64_t i = 0; i < p->seq_q; i++) {
-                if (bug == BUG_UNWRITTEN_ROW && qh == 0 && i == p->seq_q / 2)
+                if (bug == BUG_UNWRITTEN_ROW && b == 0 && h == 0 && i == p->seq_q / 2)
                     continue;
-                int64_t r = qh * p->seq_q + i;
-                row(p, bug, i, a->q + qh * p->seq_q * p->head_dim,
-                    a->k + kvh * p->seq_kv * p->head_dim, a->v + kvh * p->seq_kv * p->head_dim_v,
-                    a->o + r * p->head_dim_v, a->lse ? a->lse + r : NULL);
+                row(a, bug, b, h, kv, i);
             }
         }
     return ATTN_OK;
 }
 
+/* Every capability naive has, strides included, so each bug is judged in every layout. */
 #define PLANTED(bug_id, bug_name, text)                                                            \
-    static int forward_##bug_name(const attn_args *a) {                                            \
+    static int forward_##bug_name(void *context, const attn_args *a) {                             \
+        (void)context;                                                                             \
         return forward(a, bug_id);                                                                 \
     }                                                                                              \
-    const attn_impl attn_planted_##bug_name = {.abi_version = ATTN_ABI_VERSION,                    \
-                                               .name = #bug_name,                                  \
-                                               .summary = text,                                    \
-                                               .caps = ATTN_CAP_ALL,                               \
-                                               .forward = forward_##bug_name};
+    const attn_impl attn_planted_##bug_name = {                                                    \
+        ATTN_IMPL_HEADER,                                                                          \
+        .name = #bug_name,                                                                         \
+        .summary = text,                                                                           \
+        .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW |                \
+                ATTN_CAP_GLOBAL | ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE |      \
+                ATTN_CAP_STRIDES,                                                                  \
+        .forward = forward_##bug_name};
 
 PLANTED(BUG_NO_SCALE, bug_no_scale, "planted bug: scale never applied")
 PLANTED(BUG_NO_MAX_SHIFT, bug_no_max_shift, "planted bug: softmax without the max shift")

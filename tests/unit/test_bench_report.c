@@ -46,7 +46,7 @@ static void fill_environment(void) {
     memset(&impl, 0, sizeof impl);
     impl.name = "fake_impl";
     impl.summary = "a stand-in";
-    impl.caps = ATTN_CAP_ALL;
+    impl.caps = ATTN_CAP_GLOBAL | ATTN_CAP_LSE;
     attn_error err = {0};
     cr_assert_eq(
         attn_case_parse("b=2 hq=4 hkv=2 nq=33 nkv=40 d=16 dv=8 window=3:1 seed=7", &the_case, &err),

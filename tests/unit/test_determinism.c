@@ -48,32 +48,60 @@ static void load_case(const char *text, attn_case_data *data) {
     cr_assert_eq(attn_case_data_compute(&c, data, &err), 0, "%s: %s", text, err.message);
 }
 
+/* A dense (BHSD) descriptor of float data with logical shape [d0][d1][d2][d3]. */
+static attn_tensor dense(float *data, int64_t d0, int64_t d1, int64_t d2, int64_t d3) {
+    attn_tensor t = {
+        .data = data,
+        .dtype = ATTN_F32,
+        .space = ATTN_SPACE_HOST,
+        .shape = {d0, d1, d2, d3},
+        .stride = {d1 * d2 * d3, d2 * d3, d3, 1},
+    };
+    return t;
+}
+
+/* LSE [d0][d1][d2]: shape[3] is 1 and stride[3] is 0. */
+static attn_tensor dense_lse(float *data, int64_t d0, int64_t d1, int64_t d2) {
+    attn_tensor t = dense(data, d0, d1, d2, 1);
+    t.stride[3] = 0;
+    return t;
+}
+
 /* Runs impl once with `threads` threads; the caller frees the outputs. */
 static outputs run(const attn_impl *impl, const attn_case_data *data, int threads) {
     const attn_problem *p = &data->c.problem;
     outputs out = {.o_count = data->sizes.o, .lse_count = data->sizes.lse};
     out.o = malloc(out.o_count * sizeof(float));
     out.lse = malloc(out.lse_count * sizeof(float));
-    size_t bytes = impl->workspace_size ? impl->workspace_size(p, threads) : 0;
+    char message[256] = "";
+    void *context = impl->user_data;
+    if (impl->init)
+        cr_assert_eq(impl->init(impl, &context, message, sizeof message), ATTN_OK,
+                     "%s: init failed: %s", impl->name, message);
+    size_t bytes = impl->workspace_size ? impl->workspace_size(context, p, threads) : 0;
     void *workspace = bytes ? aligned_alloc(64, (bytes + 63) / 64 * 64) : NULL;
     cr_assert(out.o && out.lse && (!bytes || workspace), "out of memory");
-    char message[256] = "";
+    const int64_t b = p->batch, hq = p->heads_q, hkv = p->heads_kv;
+    const int lse_wanted = (impl->caps & ATTN_CAP_LSE) != 0;
     attn_args args = {
+        .struct_size = sizeof(attn_args),
+        .threads = threads,
         .problem = p,
-        .q = data->q,
-        .k = data->k,
-        .v = data->v,
-        .o = out.o,
-        .lse = (impl->caps & ATTN_CAP_LSE) ? out.lse : NULL,
+        .q = dense(data->q, b, hq, p->seq_q, p->head_dim),
+        .k = dense(data->k, b, hkv, p->seq_kv, p->head_dim),
+        .v = dense(data->v, b, hkv, p->seq_kv, p->head_dim_v),
+        .o = dense(out.o, b, hq, p->seq_q, p->head_dim_v),
+        .lse = dense_lse(lse_wanted ? out.lse : NULL, b, hq, p->seq_q),
         .workspace = workspace,
         .workspace_size = bytes,
-        .threads = threads,
         .message = message,
         .message_size = sizeof message,
     };
-    if (!args.lse)
+    if (!lse_wanted)
         memset(out.lse, 0, out.lse_count * sizeof(float));
-    cr_assert_eq(impl->forward(&args), ATTN_OK, "%s failed: %s", impl->name, message);
+    cr_assert_eq(impl->forward(context, &args), ATTN_OK, "%s failed: %s", impl->name, message);
+    if (impl->release)
+        impl->release(context);
     free(workspace);
     return out;
 }

@@ -1,0 +1,155 @@
+/* Strides and views of the layouts, and copying between dense tensors and views. */
+#include "layout.h"
+
+#include <string.h>
+
+static const char *const names[ATTN_LAYOUT_COUNT] = {"bhsd", "bshd", "view"};
+
+const char attn_layout_help[] =
+    "bhsd: dense [B][H][N][D]; bshd: dense [B][N][H][D] (LSE [B][N][H]); view: K and V\n"
+    "inside a larger cache (capacity N+5 rows, rows of D+3), Q and O rows of D+1, LSE with\n"
+    "stride 2, every gap poisoned with NaN";
+
+const char *attn_layout_name(attn_layout kind) {
+    return (unsigned)kind < ATTN_LAYOUT_COUNT ? names[kind] : "?";
+}
+
+int attn_layout_parse(const char *text, attn_layout *kind, attn_error *err) {
+    for (int k = 0; k < ATTN_LAYOUT_COUNT; k++)
+        if (strcmp(text, names[k]) == 0) {
+            *kind = (attn_layout)k;
+            return 0;
+        }
+    return attn_fail_input(err, "layout '%s': expected bhsd, bshd or view", text);
+}
+
+int attn_layout_parse_list(const char *text, unsigned *mask, attn_error *err) {
+    *mask = 0;
+    if (strcmp(text, "all") == 0) {
+        *mask = (1u << ATTN_LAYOUT_COUNT) - 1;
+        return 0;
+    }
+    char item[64];
+    for (const char *at = text;;) {
+        size_t length = strcspn(at, ",");
+        if (length == 0 || length >= sizeof item)
+            return attn_fail_input(err, "--layout %s: expected a comma list of bhsd, bshd, view "
+                                        "or 'all'", text);
+        memcpy(item, at, length);
+        item[length] = '\0';
+        attn_layout kind = ATTN_LAYOUT_BHSD;
+        if (attn_layout_parse(item, &kind, err)) {
+            attn_error_prefix(err, "--layout");
+            return -1;
+        }
+        *mask |= 1u << kind;
+        if (!at[length])
+            return 0;
+        at += length + 1;
+    }
+}
+
+/* Dense strides of a [n0][n1][n2][n3] tensor stored in the order given by perm (outer
+ * first), with row_stride elements per innermost row. */
+static void strides_for(const int64_t shape[4], const int perm[3], int64_t row_stride,
+                        int64_t rows_capacity, int64_t stride[4], int64_t *span) {
+    stride[3] = 1;
+    int64_t size = row_stride;
+    /* innermost of the three outer dimensions first */
+    for (int k = 2; k >= 0; k--) {
+        const int dim = perm[k];
+        stride[dim] = size;
+        size *= dim == 2 ? rows_capacity : shape[dim];
+    }
+    *span = size;
+}
+
+static int checked(int64_t x, attn_error *err) {
+    /* extents are at most 2^31 each (problem.c); a span of 2^62 cannot be allocated */
+    if (x < 0 || x > ((int64_t)1 << 62))
+        return attn_fail_input(err, "tensor sizes overflow");
+    return 0;
+}
+
+int attn_layout_of(const attn_problem *p, attn_layout kind, attn_case_layout *out,
+                   attn_error *err) {
+    memset(out, 0, sizeof *out);
+    out->kind = kind;
+    const int64_t shapes[ATTN_TENSOR_COUNT][4] = {
+        {p->batch, p->heads_q, p->seq_q, p->head_dim},
+        {p->batch, p->heads_kv, p->seq_kv, p->head_dim},
+        {p->batch, p->heads_kv, p->seq_kv, p->head_dim_v},
+        {p->batch, p->heads_q, p->seq_q, p->head_dim_v},
+        {p->batch, p->heads_q, p->seq_q, 1},
+    };
+    static const int bhsd[3] = {0, 1, 2}, bshd[3] = {0, 2, 1};
+    for (int t = 0; t < ATTN_TENSOR_COUNT; t++) {
+        attn_tensor_layout *l = &out->t[t];
+        memcpy(l->shape, shapes[t], sizeof l->shape);
+        const bool is_lse = t == ATTN_TENSOR_LSE, is_kv = t == ATTN_TENSOR_K || t == ATTN_TENSOR_V;
+        int64_t row = l->shape[3], capacity = l->shape[2];
+        if (kind == ATTN_LAYOUT_VIEW) {
+            row = is_lse ? 2 : is_kv ? row + 3 : row + 1;
+            capacity = is_kv ? capacity + 5 : capacity;
+        }
+        strides_for(l->shape, kind == ATTN_LAYOUT_BSHD ? bshd : bhsd, row, capacity, l->stride,
+                    &l->span);
+        if (is_lse)
+            l->stride[3] = 0;
+        /* In a view, K and V start two rows into their cache: padding on both sides. */
+        if (kind == ATTN_LAYOUT_VIEW && is_kv)
+            l->start = 2 * l->stride[2];
+        if (checked(l->span, err))
+            return -1;
+    }
+    return 0;
+}
+
+/* Calls visit(row offset in the buffer, row index in the dense tensor) for every row. */
+#define FOR_EACH_ROW(l, body)                                                                  \
+    do {                                                                                       \
+        int64_t dense_row_ = 0;                                                                \
+        for (int64_t i0 = 0; i0 < (l)->shape[0]; i0++)                                         \
+            for (int64_t i1 = 0; i1 < (l)->shape[1]; i1++)                                     \
+                for (int64_t i2 = 0; i2 < (l)->shape[2]; i2++, dense_row_++) {                 \
+                    const int64_t at_ = (l)->start + i0 * (l)->stride[0] +                     \
+                                        i1 * (l)->stride[1] + i2 * (l)->stride[2];             \
+                    const int64_t dense_ = dense_row_ * (l)->shape[3];                         \
+                    (void)dense_;                                                              \
+                    body;                                                                      \
+                }                                                                              \
+    } while (0)
+
+void attn_layout_scatter(const attn_tensor_layout *l, const float *dense, float *buffer) {
+    FOR_EACH_ROW(l, memcpy(buffer + at_, dense + dense_, (size_t)l->shape[3] * sizeof(float)));
+}
+
+void attn_layout_gather(const attn_tensor_layout *l, const float *buffer, float *dense) {
+    FOR_EACH_ROW(l, memcpy(dense + dense_, buffer + at_, (size_t)l->shape[3] * sizeof(float)));
+}
+
+void attn_layout_fill_view(const attn_tensor_layout *l, uint32_t bits, float *buffer) {
+    FOR_EACH_ROW(l, for (int64_t c = 0; c < l->shape[3]; c++)
+                        memcpy(buffer + at_ + c, &bits, sizeof bits));
+}
+
+bool attn_layout_locate(const attn_tensor_layout *l, int64_t offset, int64_t index[4]) {
+    bool found = false;
+    FOR_EACH_ROW(l, if (!found && offset >= at_ && offset < at_ + l->shape[3]) {
+        index[0] = i0;
+        index[1] = i1;
+        index[2] = i2;
+        index[3] = offset - at_;
+        found = true;
+    });
+    return found;
+}
+
+attn_tensor attn_layout_tensor(const attn_tensor_layout *l, float *buffer) {
+    attn_tensor t = {.data = buffer ? buffer + l->start : NULL,
+                     .dtype = ATTN_F32,
+                     .space = ATTN_SPACE_HOST};
+    memcpy(t.shape, l->shape, sizeof t.shape);
+    memcpy(t.stride, l->stride, sizeof t.stride);
+    return t;
+}

@@ -1,0 +1,63 @@
+/* Tensor layouts the harness hands to implementations: dense BHSD, dense BSHD (the
+ * layout of FlashAttention and most inference engines), and strided views (K and V
+ * inside a larger KV cache, padded rows everywhere). A layout turns the logical shapes of
+ * a problem into strides, the element where each view starts, and the buffer size; the
+ * elements of a buffer outside its view are padding, which the harness poisons. */
+#ifndef ATTN_LAYOUT_H
+#define ATTN_LAYOUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../impls/attnbench.h"
+#include "error.h"
+
+typedef enum {
+    ATTN_LAYOUT_BHSD = 0,
+    ATTN_LAYOUT_BSHD,
+    ATTN_LAYOUT_VIEW,
+    ATTN_LAYOUT_COUNT
+} attn_layout;
+
+enum { ATTN_TENSOR_Q = 0, ATTN_TENSOR_K, ATTN_TENSOR_V, ATTN_TENSOR_O, ATTN_TENSOR_LSE,
+       ATTN_TENSOR_COUNT };
+
+/* One tensor's place in its buffer. */
+typedef struct attn_tensor_layout {
+    int64_t shape[4];  /* logical; LSE has shape[3] = 1 */
+    int64_t stride[4]; /* elements; LSE has stride[3] = 0 */
+    int64_t start;     /* element of the buffer where [0][0][0][0] is */
+    int64_t span;      /* elements in the buffer, padding included */
+} attn_tensor_layout;
+
+typedef struct attn_case_layout {
+    attn_layout kind;
+    attn_tensor_layout t[ATTN_TENSOR_COUNT];
+} attn_case_layout;
+
+const char *attn_layout_name(attn_layout kind);
+/* "bhsd", "bshd" or "view" (the message names the value). */
+int attn_layout_parse(const char *text, attn_layout *kind, attn_error *err);
+/* A comma list of layouts, or "all"; returns a bit per layout. */
+int attn_layout_parse_list(const char *text, unsigned *mask, attn_error *err);
+/* One line saying what each layout is, for --help. */
+extern const char attn_layout_help[];
+
+/* The layout of every tensor of problem p. Fails only when the sizes overflow. */
+int attn_layout_of(const attn_problem *p, attn_layout kind, attn_case_layout *out,
+                   attn_error *err);
+
+/* Copies a dense BHSD tensor into (or out of) its view in buffer. */
+void attn_layout_scatter(const attn_tensor_layout *l, const float *dense, float *buffer);
+void attn_layout_gather(const attn_tensor_layout *l, const float *buffer, float *dense);
+/* Fills the view's elements in buffer with bits (leaving the padding alone). */
+void attn_layout_fill_view(const attn_tensor_layout *l, uint32_t bits, float *buffer);
+
+/* When buffer element `offset` is inside the view, sets index to its logical position
+ * and returns true. */
+bool attn_layout_locate(const attn_tensor_layout *l, int64_t offset, int64_t index[4]);
+
+/* The descriptor an implementation receives, for a buffer at data. */
+attn_tensor attn_layout_tensor(const attn_tensor_layout *l, float *buffer);
+
+#endif

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# The installed tool stands alone. Installs the build to a temporary prefix, then, with the
+# source tree and the build tree out of reach, from an empty folder: `attnbench --version`,
+# `list`, `check` against the installed golden set, a tiny `bench` whose report lands in
+# the current directory, and the example plugin built against the installed header only
+# (found through pkg-config), checked and benchmarked by the installed binary.
+#
+#   install_standalone.sh CMAKE BUILD_DIR SOURCE_DIR PLUGIN_SOURCE
+#
+# Out of reach means: in a private mount namespace (root, or a user namespace) an empty
+# tmpfs is mounted over both trees. Where no namespace can be made, the prefix is copied to
+# a fresh folder and every command runs under `strace -f -e trace=%file`; no path under
+# either tree may appear. If neither can be done the test fails: it never passes unproven.
+set -euo pipefail
+
+fail() {
+  echo "install_standalone: FAILED: $*" >&2
+  exit 1
+}
+
+# ---- the runs themselves: `--inner MODE PREFIX WORK SOURCE BUILD PLUGIN_SOURCE` ----
+# MODE is "hidden" (both trees are empty mounts now) or "traced" (strace watches).
+if [ "${1:-}" = --inner ]; then
+  mode=$2 prefix=$3 work=$4 source=$5 build=$6 plugin_source=$7
+  unset ATTNBENCH_SUITES_DIR ATTNBENCH_RESULTS_DIR
+  attnbench=$prefix/bin/attnbench
+  data=$prefix/share/attnbench
+  calls=0
+  if [ "$mode" = hidden ]; then
+    [ ! -e "$source/CMakeLists.txt" ] || fail "the source tree $source is still reachable"
+    [ ! -e "$build/CMakeCache.txt" ] || fail "the build tree $build is still reachable"
+    echo "source tree $source and build tree $build are empty mounts in this namespace"
+  fi
+  # run NAME COMMAND...: runs it (under strace when traced), its output in $work/log/NAME.
+  run() {
+    local name=$1 status=0
+    shift
+    calls=$((calls + 1))
+    echo "\$ $*"
+    if [ "$mode" = traced ]; then
+      strace -f -qq -e trace=%file -o "$work/trace/$calls-$name" "$@" >"$work/log/$name" 2>&1 ||
+        status=$?
+    else
+      "$@" >"$work/log/$name" 2>&1 || status=$?
+    fi
+    sed 's/^/    /' "$work/log/$name"
+    [ "$status" -eq 0 ] || fail "$name: exit status $status"
+  }
+  # fresh_dir NAME: an empty folder to run in; prints its path.
+  fresh_dir() {
+    mkdir "$work/cwd-$1"
+    echo "$work/cwd-$1"
+  }
+  mkdir -p "$work/log" "$work/trace"
+
+  # 1. The version line: release, plugin interface (as in the installed header), commit.
+  cd "$(fresh_dir version)"
+  run version "$attnbench" --version
+  abi_major=$(sed -n 's/^#define ATTN_ABI_MAJOR \([0-9]*\).*/\1/p' "$prefix/include/attnbench.h")
+  abi_minor=$(sed -n 's/^#define ATTN_ABI_MINOR \([0-9]*\).*/\1/p' "$prefix/include/attnbench.h")
+  grep -Eq "^attnbench [0-9]+\.[0-9]+\.[0-9]+ \(interface $abi_major\.$abi_minor, commit [^ )]+\)$" \
+    "$work/log/version" ||
+    fail "--version printed '$(cat "$work/log/version")', not 'attnbench X.Y.Z (interface $abi_major.$abi_minor, commit C)'"
+  run version-command "$attnbench" version
+  cmp -s "$work/log/version" "$work/log/version-command" || fail "'version' and '--version' differ"
+
+  # 2. list: the installed suites.
+  run list "$attnbench" list
+  grep -qF "suites (in $data/suites)" "$work/log/list" || fail "list does not show $data/suites"
+  grep -Eq '^ +conformance ' "$work/log/list" || fail "list shows no conformance suite"
+
+  # 3. check: judged against the installed golden set.
+  cd "$(fresh_dir check)"
+  run check "$attnbench" check --impl naive --quiet
+  grep -qF "reference: $data/suites/golden/conformance" "$work/log/check" ||
+    fail "check did not use the golden set under $data"
+
+  # 4. bench: the report goes to the current directory.
+  bench_args=(--seq 32 --heads 1 --threads 1 --reps 3 --min-time 0.001 --no-ceiling)
+  here=$(fresh_dir bench)
+  cd "$here"
+  run bench "$attnbench" bench --impl naive "${bench_args[@]}"
+  reports=("$here"/bench-*.csv)
+  if [ ${#reports[@]} -ne 1 ] || [ ! -f "${reports[0]}" ]; then
+    fail "bench wrote no report (or more than one) in $here"
+  fi
+  grep -q ',naive,.*,ok,' "${reports[0]}" || fail "no naive row ok in ${reports[0]}"
+  echo "report in the current directory: ${reports[0]##*/}"
+
+  # 5. The example plugin, built against the installed header found through pkg-config.
+  here=$(fresh_dir plugin)
+  cd "$here"
+  cp "$plugin_source" mine.c
+  pc=$(find "$prefix" -name attnbench.pc -print -quit)
+  [ -n "$pc" ] || fail "no attnbench.pc under $prefix"
+  export PKG_CONFIG_PATH=${pc%/*}
+  run pkg-config pkg-config --cflags attnbench
+  cflags=$(cat "$work/log/pkg-config")
+  case "$cflags" in
+    *"-I$prefix/"*) ;;
+    *) fail "pkg-config --cflags attnbench gave '$cflags', not the installed include folder" ;;
+  esac
+  # shellcheck disable=SC2086 # cflags is a list of options
+  run plugin-build "${CC:-cc}" -O2 -shared -fPIC $cflags mine.c -o libmine.so -lm
+  run plugin-check "$attnbench" check --plugin ./libmine.so --impl twopass --quiet
+  grep -qF "reference: $data/suites/golden/conformance" "$work/log/plugin-check" ||
+    fail "the plugin's check did not use the golden set under $data"
+  run plugin-bench "$attnbench" bench --plugin ./libmine.so --impl twopass,naive "${bench_args[@]}"
+  reports=("$here"/bench-*.csv)
+  if [ ${#reports[@]} -ne 1 ] || [ ! -f "${reports[0]}" ]; then
+    fail "the plugin bench wrote no report (or more than one) in $here"
+  fi
+  grep -q ',twopass,.*,ok,' "${reports[0]}" || fail "no twopass row ok in ${reports[0]}"
+  grep -q ',naive,.*,ok,' "${reports[0]}" || fail "no naive row ok in ${reports[0]}"
+
+  # 6. Traced: nothing under either tree was touched, and the tracing did see the files.
+  if [ "$mode" = traced ]; then
+    if grep -F -e "\"$source/" -e "\"$source\"" -e "\"$build/" -e "\"$build\"" "$work"/trace/*; then
+      fail "the installed tool touched the source or build tree (above)"
+    fi
+    grep -qF "\"$data/suites/golden/conformance/" "$work"/trace/*-check ||
+      fail "strace did not record check opening the golden set: the trace proves nothing"
+    echo "strace: $calls commands, no file operation under $source or $build"
+  fi
+  echo "install_standalone: ok ($mode)"
+  exit 0
+fi
+
+# ---- set-up: install, then run the above with both trees out of reach ----
+[ $# -eq 4 ] || fail "usage: install_standalone.sh CMAKE BUILD_DIR SOURCE_DIR PLUGIN_SOURCE"
+cmake=$1
+build=$(cd "$2" && pwd -P)
+source=$(cd "$3" && pwd -P)
+plugin_source=$4
+work=$(mktemp -d "${TMPDIR:-/tmp}/attnbench-install.XXXXXX")
+work=$(cd "$work" && pwd -P)
+keep=1
+trap '[ "$keep" = 0 ] && rm -rf "$work" || echo "install_standalone: left $work"' EXIT
+for tree in "$source" "$build"; do
+  case "$work/" in "$tree"/*) fail "the temporary folder $work is inside $tree" ;; esac
+done
+
+"$cmake" --install "$build" --prefix "$work/prefix" >"$work/install.log" ||
+  fail "cmake --install: $(cat "$work/install.log")"
+[ -x "$work/prefix/bin/attnbench" ] || fail "no bin/attnbench under the prefix"
+[ -f "$work/prefix/share/attnbench/suites/conformance.suite" ] ||
+  fail "no share/attnbench/suites/conformance.suite under the prefix"
+[ -f "$work/prefix/share/attnbench/suites/golden/conformance/case-0001/SHA256SUMS" ] ||
+  fail "no conformance golden set (with SHA256SUMS) under share/attnbench/suites/golden"
+[ -f "$work/prefix/include/attnbench.h" ] || fail "no include/attnbench.h under the prefix"
+cp "$0" "$work/install_standalone.sh"
+cp "$plugin_source" "$work/plugin-source.c"
+
+# A private mount namespace: as root directly, otherwise inside a user namespace.
+namespace=(unshare --mount --propagation private)
+[ "$(id -u)" -eq 0 ] || namespace=(unshare --user --map-root-user --mount --propagation private)
+mkdir "$work/probe"
+# shellcheck disable=SC2016 # $1 and $2 are the inner shell's arguments
+if "${namespace[@]}" sh -c 'mount -t tmpfs attnbench-probe "$1"' sh "$work/probe" 2>"$work/probe.err"; then
+  # The build tree first: when it lies inside the source tree it is hidden either way.
+  "${namespace[@]}" bash -c '
+    set -e
+    cd /
+    mount -t tmpfs -o size=1m,mode=0755 attnbench-hidden "$1"
+    mount -t tmpfs -o size=1m,mode=0755 attnbench-hidden "$2"
+    shift 2
+    exec bash "$@"' bash "$build" "$source" "$work/install_standalone.sh" --inner hidden \
+    "$work/prefix" "$work" "$source" "$build" "$work/plugin-source.c"
+else
+  echo "no mount namespace ($(cat "$work/probe.err")); proving it with strace instead"
+  strace -f -qq -e trace=%file -o /dev/null true 2>"$work/strace.err" ||
+    fail "neither a mount namespace nor strace is available, nothing can prove the trees unused: $(cat "$work/strace.err")"
+  # A fresh copy, the installed one removed: the tool may only rely on where it now is.
+  cp -a "$work/prefix" "$work/moved-prefix"
+  rm -rf "$work/prefix"
+  cd /
+  bash "$work/install_standalone.sh" --inner traced "$work/moved-prefix" "$work" "$source" \
+    "$build" "$work/plugin-source.c"
+fi
+keep=0

@@ -1,0 +1,36 @@
+# tests/expect_status.cmake (PROGRAM, ARGS, EXPECT_STATUS, EXPECT_OUTPUT, EXPECT_FILE,
+# EXPECT_FILE_MATCHES), then the bench report EXPECT_FILE row by row: EXPECT_ROWS is a
+# comma list of IMPL:STATUS:COUNT, and each IMPL must have exactly COUNT rows, every one
+# with status STATUS (rows and statuses found as whole CSV fields, ",IMPL," and ",STATUS,").
+cmake_minimum_required(VERSION 3.18) # list() keeps empty elements (CMP0007)
+include(${CMAKE_CURRENT_LIST_DIR}/../expect_status.cmake)
+file(READ ${EXPECT_FILE} content)
+# Make the report a CMake list of lines: ';' (between samples) and brackets would split it.
+string(REPLACE ";" "," content "${content}")
+string(REPLACE "[" "(" content "${content}")
+string(REPLACE "]" ")" content "${content}")
+string(REPLACE "\n" ";" lines "${content}")
+list(REMOVE_AT lines 0) # the header row names the columns, among them `blas` and `status`
+string(REPLACE "," ";" expectations "${EXPECT_ROWS}")
+foreach(expectation IN LISTS expectations)
+  string(REPLACE ":" ";" parts "${expectation}")
+  list(GET parts 0 impl)
+  list(GET parts 1 status)
+  list(GET parts 2 count)
+  set(found 0)
+  foreach(line IN LISTS lines)
+    string(FIND "${line}" ",${impl}," at)
+    if(at EQUAL -1)
+      continue()
+    endif()
+    math(EXPR found "${found} + 1")
+    string(FIND "${line}" ",${status}," at)
+    if(at EQUAL -1)
+      message(FATAL_ERROR "${EXPECT_FILE}: a row of ${impl} is not ${status}: ${line}")
+    endif()
+  endforeach()
+  if(NOT found EQUAL count)
+    message(FATAL_ERROR "${EXPECT_FILE}: ${found} rows of ${impl}, expected ${count}")
+  endif()
+  message("${EXPECT_FILE}: ${count} rows of ${impl}, all ${status}")
+endforeach()
