@@ -40,8 +40,8 @@ typedef struct attn_simd_ops {
     /* s[j][r] = sum_c qt[c][r] * k[j][c] for j < key_count: qt is [d][ATTN_TILE_ROWS], key
      * j starts at k + j * k_stride, and s is
      * [round_up(key_count, ATTN_KEY_GROUP)][ATTN_TILE_ROWS]. */
-    void (*scores)(const float *qt, const float *k, int64_t k_stride, int64_t d,
-                   int64_t key_count, int groups, float *s);
+    void (*scores)(const float *qt, const float *k, int64_t k_stride, int64_t d, int64_t key_count,
+                   int groups, float *s);
     /* s[j][r] = -inf unless first[r] <= j < last[r] (key indices relative to s). */
     void (*mask)(float *s, int64_t key_count, int groups, const int32_t *first,
                  const int32_t *last);

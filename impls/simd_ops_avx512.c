@@ -83,8 +83,9 @@ AVX512 static void avx512_pack_queries(float *qt, const float *q, int64_t q_stri
             __m512 block[16];
 #pragma GCC unroll 16
             for (int i = 0; i < GROUP; i++)
-                block[i] = r0 + i < rows ? _mm512_maskz_loadu_ps(columns, q + (r0 + i) * q_stride + c0)
-                                         : _mm512_setzero_ps();
+                block[i] = r0 + i < rows
+                               ? _mm512_maskz_loadu_ps(columns, q + (r0 + i) * q_stride + c0)
+                               : _mm512_setzero_ps();
             transpose16(block);
             for (int64_t j = 0; j < width; j++)
                 _mm512_store_ps(qt + (c0 + j) * ROWS + r0, _mm512_mul_ps(block[j], scale));
@@ -225,8 +226,7 @@ AVX512 INLINE void accumulate_block(const float *p, const float *v, int64_t v_st
 }
 
 AVX512 INLINE void accumulate_body(const float *p, const float *v, int64_t v_stride, int64_t dv,
-                                   int64_t key_count, const float *rescale, float *ot,
-                                   int groups) {
+                                   int64_t key_count, const float *rescale, float *ot, int groups) {
     __m512 factor[ATTN_TILE_GROUPS];
 #pragma GCC unroll 4
     for (int w = 0; w < groups; w++)

@@ -66,8 +66,7 @@ static void portable_softmax_step(float *s, int64_t key_count, int groups, float
 }
 
 static void portable_accumulate(const float *p, const float *v, int64_t v_stride, int64_t dv,
-                                int64_t key_count, int groups, const float *rescale,
-                                float *ot) {
+                                int64_t key_count, int groups, const float *rescale, float *ot) {
     const int lanes = groups * ATTN_ROW_GROUP;
     for (int64_t c = 0; c < dv; c++) {
         float acc[ROWS];

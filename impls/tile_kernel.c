@@ -94,8 +94,8 @@ static void start_tile(const attn_simd_ops *ops, const attn_problem *p, const at
     t->next = t->first[0];
     t->key_end = t->last[t->rows - 1];
     if (t->next < t->key_end)
-        ops->pack_queries(t->qt, head->q + t->row0 * head->q_row, head->q_row, t->rows,
-                          p->head_dim, (float)(p->scale * LOG2_E));
+        ops->pack_queries(t->qt, head->q + t->row0 * head->q_row, head->q_row, t->rows, p->head_dim,
+                          (float)(p->scale * LOG2_E));
 }
 
 static int64_t clamp(int64_t x, int64_t lo, int64_t hi) {

@@ -42,8 +42,8 @@ static tile_item item_at(const attn_problem *p, int64_t per_item, int64_t index,
     return item;
 }
 
-static void run_item(const attn_simd_ops *ops, const attn_args *a, int64_t per_item,
-                     int64_t index, int last_rows_first, void *slice) {
+static void run_item(const attn_simd_ops *ops, const attn_args *a, int64_t per_item, int64_t index,
+                     int last_rows_first, void *slice) {
     const tile_item item = item_at(a->problem, per_item, index, last_rows_first);
     const attn_head head = attn_head_at(a, item.batch, item.head);
     attn_tile_run(ops, a->problem, &head, item.tile_first, item.tile_count, ATTN_KEY_TILE, slice);

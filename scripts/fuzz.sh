@@ -79,14 +79,14 @@ rm -f "$probe"
 
 # ---- build (plain clang command lines; rebuilt when a source is newer) ----
 # shellcheck disable=SC2054 # the commas belong to -fsanitize=
-cflags=(-std=c11 -g -O1 -Wall -Wextra -fno-omit-frame-pointer
+cflags=(-std=c11 -g -O1 -Wall -Wextra -fno-omit-frame-pointer -Iimpls/include -Iharness/core
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
 
 sources_of() {
   case "$1" in
-    suite) echo "harness/error.c harness/problem.c harness/suite.c harness/paths.c" ;;
-    case) echo "harness/error.c harness/problem.c" ;;
-    npy) echo "harness/error.c harness/npy.c" ;;
+    suite) echo "harness/core/error.c harness/core/problem.c harness/core/suite.c harness/core/paths.c" ;;
+    case) echo "harness/core/error.c harness/core/problem.c" ;;
+    npy) echo "harness/core/error.c harness/core/npy.c" ;;
   esac
 }
 
@@ -94,7 +94,7 @@ build() {
   local name=$1 binary="$build_dir/fuzz_$1" src
   # shellcheck disable=SC2207
   local sources=("tests/fuzz/fuzz_$name.c" $(sources_of "$name"))
-  local deps=("${sources[@]}" harness/*.h impls/attnbench.h tests/fuzz/*.h scripts/fuzz.sh)
+  local deps=("${sources[@]}" harness/core/*.h impls/include/attnbench.h tests/fuzz/*.h scripts/fuzz.sh)
   if [ -x "$binary" ]; then
     local stale=0
     for src in "${deps[@]}"; do

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../harness/problem.h"
+#include "../../harness/core/problem.h"
 #include "fuzz_case_check.h"
 #include "fuzz_util.h"
 

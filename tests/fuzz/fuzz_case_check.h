@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "../../harness/problem.h"
+#include "../../harness/core/problem.h"
 #include "fuzz_util.h"
 
 static inline bool fuzz_same_double(double a, double b) {

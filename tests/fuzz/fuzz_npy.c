@@ -1,4 +1,4 @@
-/* libFuzzer target: arbitrary bytes as an .npy file for attn_npy_read (harness/npy.h).
+/* libFuzzer target: arbitrary bytes as an .npy file for attn_npy_read (harness/core/npy.h).
  *
  * Each input is written over one temporary file (made once per process with mkstemp in
  * $TMPDIR or /tmp) and read back.
@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../harness/npy.h"
+#include "../../harness/core/npy.h"
 #include "fuzz_util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -1,4 +1,4 @@
-/* libFuzzer target: arbitrary bytes as suite text (harness/suite.h).
+/* libFuzzer target: arbitrary bytes as suite text (harness/core/suite.h).
  *
  * Every input goes through attn_suite_parse_text (as a NUL-terminated copy); it is also
  * written to a file and, for about one input in four (chosen by a hash of the input, so
@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../harness/suite.h"
+#include "../../harness/core/suite.h"
 #include "fuzz_case_check.h"
 #include "fuzz_util.h"
 

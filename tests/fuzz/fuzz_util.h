@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../harness/error.h"
+#include "../../harness/core/error.h"
 
 #define FUZZ_CHECK(cond, ...)                                                                      \
     do {                                                                                           \

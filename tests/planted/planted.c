@@ -1,6 +1,6 @@
 /* Planted-bug implementations, built only for tests: each is a correct naive kernel
  * with one classic mistake, and the conformance suite must reject every one. */
-#include "../../impls/attnbench.h"
+#include "attnbench.h"
 
 #include <math.h>
 
@@ -28,8 +28,7 @@ static void visible_range(const attn_problem *p, int64_t i, planted_bug bug, int
 }
 
 /* Output row i of query head h of batch b, which reads key/value head kv. */
-static void row(const attn_args *a, planted_bug bug, int64_t b, int64_t h, int64_t kv,
-                int64_t i) {
+static void row(const attn_args *a, planted_bug bug, int64_t b, int64_t h, int64_t kv, int64_t i) {
     const attn_problem *p = a->problem;
     int64_t first, last;
     visible_range(p, i, bug, &first, &last);
@@ -92,11 +91,9 @@ static int forward(const attn_args *a, planted_bug bug) {
         return forward(a, bug_id);                                                                 \
     }                                                                                              \
     const attn_impl attn_planted_##bug_name = {                                                    \
-        ATTN_IMPL_HEADER,                                                                          \
-        .name = #bug_name,                                                                         \
-        .summary = text,                                                                           \
+        ATTN_IMPL_HEADER, .name = #bug_name, .summary = text,                                      \
         .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW |                \
-                ATTN_CAP_GLOBAL | ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE |      \
+                ATTN_CAP_GLOBAL | ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE |     \
                 ATTN_CAP_STRIDES,                                                                  \
         .forward = forward_##bug_name};
 

@@ -1,4 +1,4 @@
-# Plugins built as an outside kernel author would (impls/attnbench.h only), and the tests
+# Plugins built as an outside kernel author would (impls/include/attnbench.h only), and the tests
 # that prove the plugin host and interface 2 work: plugins with their own OpenMP, pthreads
 # and OpenBLAS pass check and bench; cheats are rejected by bench; faults in loading, in
 # every entry point and around every tensor are reported against the plugin, never crash
@@ -14,7 +14,8 @@ find_package(Threads REQUIRED)
 # A plugin library: foreign code, never instrumented, even in a sanitizer build.
 function(attn_test_plugin target source)
   add_library(${target} MODULE ${source})
-  target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/impls ${PLUGIN_DIR})
+  target_include_directories(${target} PRIVATE ${PLUGIN_DIR})
+  target_link_libraries(${target} PRIVATE attnbench_interface)
   target_compile_options(${target} PRIVATE -fno-sanitize=all)
   target_link_libraries(${target} PRIVATE ${MATH_LIBRARY} ${ARGN})
 endfunction()

@@ -52,7 +52,7 @@ def close(a, b, rel, abs_tol=0.0):
 def documented_columns():
     """The column list from results/README.md (the first markdown table whose first column
     is headed "column"; a cell may name several columns in backquotes), or else from
-    attn_bench_columns in harness/bench_report.c."""
+    attn_bench_columns in harness/measure/bench_report.c."""
     readme = os.path.join(REPO, "results", "README.md")
     if os.path.exists(readme):
         columns = []
@@ -78,14 +78,14 @@ def documented_columns():
                 columns.extend(names)
         if columns:
             return columns, "results/README.md"
-    with open(os.path.join(REPO, "harness", "bench_report.c"), encoding="utf-8") as f:
+    with open(os.path.join(REPO, "harness", "measure", "bench_report.c"), encoding="utf-8") as f:
         source = f.read()
     body = re.search(r"attn_bench_columns\[\]\s*=\s*\{(.*?)\};", source, re.S).group(1)
-    return re.findall(r'"([^"]*)"', body), "harness/bench_report.c"
+    return re.findall(r'"([^"]*)"', body), "harness/measure/bench_report.c"
 
 
 def schema_name():
-    with open(os.path.join(REPO, "harness", "bench_report.h"), encoding="utf-8") as f:
+    with open(os.path.join(REPO, "harness", "measure", "bench_report.h"), encoding="utf-8") as f:
         found = re.search(r'#define\s+ATTN_BENCH_SCHEMA\s+"([^"]+)"', f.read())
     return found.group(1) if found else "attnbench-bench-1"
 

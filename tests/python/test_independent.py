@@ -2,7 +2,7 @@
 """Independent cross-check of attnbench in numpy (float64), sharing no code with it.
 
 1. Golden set: verifies the SHA256SUMS, regenerates the inputs of uniform cases from the
-   generator documented in harness/generate.h, and recomputes the outputs and LSE of
+   generator documented in harness/core/generate.h, and recomputes the outputs and LSE of
    cases covering every feature of design.md section 1.
 2. `attnbench run`: feeds tensors drawn by numpy's own generator (inputs attnbench has
    never seen) to every built-in implementation and to `--impl reference`, and compares

@@ -1,6 +1,6 @@
-/* Unit tests for the bench CSV row (harness/bench_report.h): one field per column, no
+/* Unit tests for the bench CSV row (harness/measure/bench_report.h): one field per column, no
  * speed in a row whose output was wrong, the samples list, numbers that parse back to the
- * same double, and RFC 4180 quoting of a reason when the row goes through harness/csv.h. */
+ * same double, and RFC 4180 quoting of a reason when the row goes through harness/core/csv.h. */
 #define _XOPEN_SOURCE 700
 
 #include <criterion/criterion.h>

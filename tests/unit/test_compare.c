@@ -1,5 +1,5 @@
-/* Unit tests for the comparison with the reference (harness/compare.h, case_data.h) and
- * the conformance check of one implementation (harness/check.h), with small test-only
+/* Unit tests for the comparison with the reference (harness/core/compare.h, case_data.h) and
+ * the conformance check of one implementation (harness/judge/check.h), with small test-only
  * implementations that misbehave in chosen ways. */
 #define _POSIX_C_SOURCE 200809L
 

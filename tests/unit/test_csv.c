@@ -1,4 +1,4 @@
-/* Unit tests for RFC 4180 CSV reports (harness/csv.h): quoting, the file on disk after
+/* Unit tests for RFC 4180 CSV reports (harness/core/csv.h): quoting, the file on disk after
  * open and after every append, failed appends, and a cross-check with Python's csv module. */
 #define _XOPEN_SOURCE 700
 

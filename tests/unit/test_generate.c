@@ -1,4 +1,4 @@
-/* Unit tests for deterministic input generation (harness/generate.h): the documented
+/* Unit tests for deterministic input generation (harness/core/generate.h): the documented
  * counter-based SplitMix64 generator, re-implemented here independently, hard-coded values
  * from a separate Python implementation, and the four input distributions. */
 #define _POSIX_C_SOURCE 200809L

@@ -1,4 +1,4 @@
-/* Unit tests for the problem descriptor (harness/problem.h): the canonical string and its
+/* Unit tests for the problem descriptor (harness/core/problem.h): the canonical string and its
  * round trip, defaults and aliases, parse errors, and visible-key counts against the mask
  * formula of design.md section 1. */
 #define _POSIX_C_SOURCE 200809L

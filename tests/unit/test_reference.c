@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../reference/reference.h"
+#include "reference.h"
 
 /* A problem with its inputs and the reference's outputs. */
 typedef struct run {

@@ -1,4 +1,4 @@
-/* Unit tests for the timing statistics (harness/stats.h): min, median (odd and even
+/* Unit tests for the timing statistics (harness/core/stats.h): min, median (odd and even
  * counts), mean, sample standard deviation (n - 1) and coefficient of variation on
  * synthetic samples whose values were worked out by hand. */
 #include <criterion/criterion.h>

@@ -1,4 +1,4 @@
-/* Unit tests for the suite grammar (harness/suite.h): cross products, persistent settings,
+/* Unit tests for the suite grammar (harness/core/suite.h): cross products, persistent settings,
  * overrides, includes, errors naming file:line, and the real conformance suite. */
 #define _XOPEN_SOURCE 700
 
@@ -233,7 +233,7 @@ Test(suite, n_and_h_clear_their_parts_in_persistent_settings) {
     attn_suite_free(&s);
 }
 
-/* Regression (harness/suite.c, emit_cross_product): keys set on a case line replace only the same
+/* Regression (harness/core/suite.c, emit_cross_product): keys set on a case line replace only the same
  * key of the persistent settings; clear_covered() is applied within one settings list but not
  * across them, so persistent keys that the line's alias (n, h) or its counterpart (causal vs
  * window) should replace still apply, and since they come later in the cross-product key

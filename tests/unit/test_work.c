@@ -1,5 +1,5 @@
-/* Unit tests for the work of a case (harness/work.h) and for the verification of a
- * benchmarked output (harness/verify.h).
+/* Unit tests for the work of a case (harness/core/work.h) and for the verification of a
+ * benchmarked output (harness/judge/verify.h).
  *
  * FLOPs are checked against a brute-force count of visible (query, key) pairs written here
  * from the mask predicate of design.md section 1 (key j visible to query i iff
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../reference/reference.h"
+#include "reference.h"
 #include "case_data.h"
 #include "generate.h"
 #include "problem.h"

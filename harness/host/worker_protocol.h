@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "../impls/attnbench.h"
+#include "attnbench.h"
 #include "arena.h"
 #include "layout.h"
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 /* Writes one line, e.g. "attnbench 0.1.0 (interface 2.0, commit 0123456789ab)": the
- * project version from CMake, ATTN_ABI_MAJOR.ATTN_ABI_MINOR of impls/attnbench.h and the
+ * project version from CMake, ATTN_ABI_MAJOR.ATTN_ABI_MINOR of impls/include/attnbench.h and the
  * commit the build came from ("-dirty" when the tree had changes). */
 void attn_version_print(FILE *out);
 

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../impls/attnbench.h"
+#include "attnbench.h"
 #include "arena.h"
 #include "layout.h"
 

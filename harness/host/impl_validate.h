@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "../impls/attnbench.h"
+#include "attnbench.h"
 
 /* The smallest struct_size that still holds forward: interface 2.0's attn_impl. */
 #define ATTN_IMPL_MIN_SIZE (offsetof(attn_impl, forward) + sizeof(void (*)(void)))

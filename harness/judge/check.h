@@ -3,7 +3,7 @@
 #ifndef ATTN_CHECK_H
 #define ATTN_CHECK_H
 
-#include "../impls/attnbench.h"
+#include "attnbench.h"
 #include "case_data.h"
 #include "compare.h"
 #include "layout.h"

@@ -13,7 +13,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "../impls/registry.h"
+#include "registry.h"
 #include "impl_slot.h"
 #include "impl_validate.h"
 #include "signal_text.h"

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "../impls/attnbench.h"
+#include "attnbench.h"
 #include "attn_git_commit.h"
 #include "error.h"
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../impls/registry.h"
+#include "registry.h"
 #include "impl_slot.h"
 #include "plugin.h"
 

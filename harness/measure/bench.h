@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "../impls/attnbench.h"
+#include "attnbench.h"
 #include "ceiling.h"
 #include "layout.h"
 #include "problem.h"

@@ -32,7 +32,4 @@ bool attn_blas_core_is_fallback(const char **better_core);
  * ATTNBENCH_KEEP_BLAS_CORE is set. Returns only when no restart happened. */
 void attn_blas_core_fix_or_return(char **argv);
 
-/* Sets the thread count of OpenMP and OpenBLAS alike. */
-void attn_set_threads(int threads);
-
 #endif

@@ -21,7 +21,7 @@ static void usage(FILE *out) {
           "\n"
           "\n"
           "--plugin LIB.so (repeatable, with any command) adds the implementations of a\n"
-          "plugin library built against impls/attnbench.h (README: Test your own kernel).\n"
+          "plugin library built against impls/include/attnbench.h (README: Test your own kernel).\n"
           "\n"
           "exit status: 0 success, 1 a check failed, 2 bad usage or input, 3 internal error\n",
           out);

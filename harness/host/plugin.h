@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../impls/attnbench.h"
+#include "attnbench.h"
 #include "error.h"
 #include "worker.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../impls/registry.h"
+#include "registry.h"
 #include "impl_validate.h"
 
 #define MAX_IMPLS 256

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../impls/attnbench.h"
+#include "attnbench.h"
 
 typedef struct attn_impl_slot {
     const attn_impl *original; /* what the library exported (passed to init as self) */

@@ -51,11 +51,6 @@ void attn_blas_core_fix_or_return(char **argv) {
     perror("attnbench: could not restart (going on with the generic core)");
 }
 
-void attn_set_threads(int threads) {
-    omp_set_num_threads(threads);
-    openblas_set_num_threads(threads);
-}
-
 static void read_cpu_model(char *out, size_t size) {
     snprintf(out, size, "unknown");
     FILE *f = fopen("/proc/cpuinfo", "r");

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../impls/attnbench.h"
+#include "attnbench.h"
 #include "error.h"
 
 /* Matches argv[*i] against --name VALUE or --name=VALUE; on a match stores the value,

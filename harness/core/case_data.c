@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../reference/reference.h"
+#include "reference.h"
 #include "generate.h"
 
 static void *alloc_array(size_t count, size_t element, attn_error *err) {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../reference/reference.h"
+#include "reference.h"
 #include "compare.h"
 #include "generate.h"
 

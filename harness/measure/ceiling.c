@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "environment.h"
+#include "threads.h"
 #include "stats.h"
 #include "timer.h"
 

@@ -3,7 +3,7 @@
 #ifndef ATTN_BENCH_REPORT_H
 #define ATTN_BENCH_REPORT_H
 
-#include "../impls/attnbench.h"
+#include "attnbench.h"
 #include "bench.h"
 #include "environment.h"
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "environment.h"
+#include "threads.h"
 #include "timer.h"
 
 void attn_slot_prepare(attn_impl_slot *slot, const attn_impl *impl) {

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../impls/attnbench.h"
+#include "attnbench.h"
 #include "error.h"
 
 /* How inputs are filled (see generate.h for the exact definitions). */

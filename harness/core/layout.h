@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../impls/attnbench.h"
+#include "attnbench.h"
 #include "error.h"
 
 typedef enum {

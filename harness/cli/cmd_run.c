@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../reference/reference.h"
+#include "reference.h"
 #include "case_data.h"
 #include "check.h"
 #include "cli.h"
