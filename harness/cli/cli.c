@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "layout.h"
 #include "plugin.h"
 
 int attn_cli_value(int argc, char **argv, int *i, const char *name, const char **value,
@@ -110,14 +111,81 @@ int attn_cli_report(const attn_error *err) {
     return err->kind ? err->kind : ATTN_EXIT_INTERNAL;
 }
 
-int attn_cli_timeout(const char *text, double *seconds, attn_error *err) {
-    char *end = NULL;
-    double value = strtod(text, &end);
-    if (end == text || *end != '\0' || !(value >= 0) || !isfinite(value))
-        return attn_fail_input(err, "--timeout %s: expected seconds (a positive number, or 0 "
-                                    "for no timeout)", text);
-    *seconds = value;
+int attn_cli_parse(int argc, char **argv, const char *command, const attn_option *options,
+                   size_t count, void (*print_help)(void), attn_error *err) {
+    for (int i = 1; i < argc; i++) {
+        if (attn_cli_flag(argv[i], "--help") || attn_cli_flag(argv[i], "-h")) {
+            print_help();
+            exit(ATTN_EXIT_OK);
+        }
+        const attn_option *matched = NULL;
+        const char *value = NULL;
+        for (size_t n = 0; n < count && !matched; n++) {
+            if (options[n].is_flag) {
+                if (attn_cli_flag(argv[i], options[n].name)) {
+                    matched = &options[n];
+                    *(bool *)matched->target = true;
+                }
+                continue;
+            }
+            int m = attn_cli_value(argc, argv, &i, options[n].name, &value, err);
+            if (m < 0)
+                return -1;
+            if (m == 0)
+                continue;
+            matched = &options[n];
+            if (matched->parse) {
+                if (matched->parse(matched->name, value, matched->target, err))
+                    return -1;
+            } else
+                *(const char **)matched->target = value;
+        }
+        if (!matched)
+            return attn_fail_input(err, "%s: unknown option '%s' (see attnbench %s --help)",
+                                   command, argv[i], command);
+    }
     return 0;
+}
+
+int attn_cli_parse_positive(const char *option, const char *value, void *target,
+                            attn_error *err) {
+    return attn_cli_positive(option, value, target, err);
+}
+
+int attn_cli_parse_positive_double(const char *option, const char *value, void *target,
+                                   attn_error *err) {
+    char *end = NULL;
+    double x = strtod(value, &end);
+    if (end == value || *end != '\0' || !(x > 0) || !isfinite(x))
+        return attn_fail_input(err, "%s %s: expected a positive number", option, value);
+    *(double *)target = x;
+    return 0;
+}
+
+int attn_cli_parse_timeout(const char *option, const char *value, void *target,
+                           attn_error *err) {
+    char *end = NULL;
+    double x = strtod(value, &end);
+    if (end == value || *end != '\0' || !(x >= 0) || !isfinite(x))
+        return attn_fail_input(err, "%s %s: expected seconds (a positive number, or 0 for no "
+                                    "timeout)", option, value);
+    *(double *)target = x;
+    return 0;
+}
+
+int attn_cli_parse_layout(const char *option, const char *value, void *target,
+                          attn_error *err) {
+    if (attn_layout_parse(value, target, err)) {
+        attn_error_prefix(err, "%s", option);
+        return -1;
+    }
+    return 0;
+}
+
+int attn_cli_parse_layouts(const char *option, const char *value, void *target,
+                           attn_error *err) {
+    (void)option;
+    return attn_layout_parse_list(value, target, err);
 }
 
 int attn_cli_configure_runner(bool isolate_builtins, double timeout_seconds, attn_error *err) {

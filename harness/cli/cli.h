@@ -16,6 +16,37 @@ int attn_cli_value(int argc, char **argv, int *i, const char *name, const char *
 /* Matches a flag without value. */
 bool attn_cli_flag(const char *arg, const char *name);
 
+/* One option of a subcommand: a flag (target is bool *), a text value (const char **), or
+ * a value converted by parse (target is what parse fills). */
+typedef struct attn_option {
+    const char *name; /* "--impl" */
+    void *target;
+    int (*parse)(const char *option, const char *value, void *target, attn_error *err);
+    bool is_flag;
+} attn_option;
+
+#define ATTN_FLAG(name, target) {name, target, NULL, true}
+#define ATTN_TEXT(name, target) {name, target, NULL, false}
+#define ATTN_VALUE(name, target, parse) {name, target, parse, false}
+
+/* Parses argv[1..argc) against options (--name VALUE and --name=VALUE). --help and -h
+ * call print_help and exit 0; anything else unknown is an error naming the command. */
+int attn_cli_parse(int argc, char **argv, const char *command, const attn_option *options,
+                   size_t count, void (*print_help)(void), attn_error *err);
+
+/* Value parsers for attn_option: a positive int, a positive double, seconds or 0
+ * (--timeout), a layout, a comma list of layouts (a bit mask, unsigned). */
+int attn_cli_parse_positive(const char *option, const char *value, void *target,
+                            attn_error *err);
+int attn_cli_parse_positive_double(const char *option, const char *value, void *target,
+                                   attn_error *err);
+int attn_cli_parse_timeout(const char *option, const char *value, void *target,
+                           attn_error *err);
+int attn_cli_parse_layout(const char *option, const char *value, void *target,
+                          attn_error *err);
+int attn_cli_parse_layouts(const char *option, const char *value, void *target,
+                           attn_error *err);
+
 /* Parses a positive int, naming the option in errors. */
 int attn_cli_positive(const char *option, const char *text, int *out, attn_error *err);
 
@@ -26,8 +57,6 @@ int attn_cli_select_impls(const char *list, const attn_impl ***impls, size_t *co
 
 /* The default per-call timeout of code in workers, seconds (--timeout). */
 #define ATTN_CLI_DEFAULT_TIMEOUT 300.0
-/* Parses --timeout: a positive number of seconds, or 0 for none. */
-int attn_cli_timeout(const char *text, double *seconds, attn_error *err);
 /* Applies --isolate and --timeout to the implementations' workers. */
 int attn_cli_configure_runner(bool isolate_builtins, double timeout_seconds, attn_error *err);
 

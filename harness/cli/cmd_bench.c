@@ -108,13 +108,8 @@ static void settle_blas_threads(int threads) {
     nanosleep(&pause, NULL);
 }
 
-static int parse_double(const char *option, const char *text, double *out, attn_error *err) {
-    char *end = NULL;
-    double value = strtod(text, &end);
-    if (end == text || *end != '\0' || !(value > 0) || !isfinite(value))
-        return attn_fail_input(err, "%s %s: expected a positive number", option, text);
-    *out = value;
-    return 0;
+static void print_help(void) {
+    fputs(bench_help, stdout);
 }
 
 static int parse_options(int argc, char **argv, bench_options *o, attn_error *err) {
@@ -122,57 +117,33 @@ static int parse_options(int argc, char **argv, bench_options *o, attn_error *er
     o->reps = 7;
     o->budget = 5.0;
     o->timeout = ATTN_CLI_DEFAULT_TIMEOUT;
-    for (int i = 1; i < argc; i++) {
-        const char *value = NULL;
-        int m;
-        if (attn_cli_flag(argv[i], "--help") || attn_cli_flag(argv[i], "-h")) {
-            fputs(bench_help, stdout);
-            exit(ATTN_EXIT_OK);
-        } else if (attn_cli_flag(argv[i], "--causal"))
-            o->causal = true;
-        else if (attn_cli_flag(argv[i], "--no-ceiling"))
-            o->no_ceiling = true;
-        else if (attn_cli_flag(argv[i], "--isolate"))
-            o->isolate = true;
-        else if ((m = attn_cli_value(argc, argv, &i, "--layout", &value, err))) {
-            if (m < 0 || attn_layout_parse(value, &o->layout, err))
-                return -1;
-        } else if ((m = attn_cli_value(argc, argv, &i, "--timeout", &value, err))) {
-            if (m < 0 || attn_cli_timeout(value, &o->timeout, err))
-                return -1;
-        }
-        else if ((m = attn_cli_value(argc, argv, &i, "--impl", &o->impls, err)) ||
-                 (m = attn_cli_value(argc, argv, &i, "--suite", &o->suite, err)) ||
-                 (m = attn_cli_value(argc, argv, &i, "--seq", &o->seq, err)) ||
-                 (m = attn_cli_value(argc, argv, &i, "--heads", &o->heads, err)) ||
-                 (m = attn_cli_value(argc, argv, &i, "--kv-heads", &o->kv_heads, err)) ||
-                 (m = attn_cli_value(argc, argv, &i, "--dim", &o->dims, err)) ||
-                 (m = attn_cli_value(argc, argv, &i, "--dim-v", &o->dim_v, err)) ||
-                 (m = attn_cli_value(argc, argv, &i, "--batch", &o->batch, err)) ||
-                 (m = attn_cli_value(argc, argv, &i, "--window", &o->windows, err)) ||
-                 (m = attn_cli_value(argc, argv, &i, "--threads", &o->threads, err)) ||
-                 (m = attn_cli_value(argc, argv, &i, "--out", &o->out, err))) {
-            if (m < 0)
-                return -1;
-        } else if ((m = attn_cli_value(argc, argv, &i, "--min-time", &value, err))) {
-            if (m < 0 || parse_double("--min-time", value, &o->min_time, err))
-                return -1;
-        } else if ((m = attn_cli_value(argc, argv, &i, "--budget", &value, err))) {
-            if (m < 0 || parse_double("--budget", value, &o->budget, err))
-                return -1;
-        } else if ((m = attn_cli_value(argc, argv, &i, "--mem-cap", &value, err))) {
-            if (m < 0 || parse_double("--mem-cap", value, &o->mem_cap_gib, err))
-                return -1;
-        } else if ((m = attn_cli_value(argc, argv, &i, "--reps", &value, err))) {
-            if (m < 0 || attn_cli_positive("--reps", value, &o->reps, err))
-                return -1;
-            if (o->reps > ATTN_BENCH_MAX_SAMPLES)
-                return attn_fail_input(err, "--reps %d: at most %d", o->reps,
-                                       ATTN_BENCH_MAX_SAMPLES);
-        } else
-            return attn_fail_input(err, "bench: unknown option '%s' (see attnbench bench --help)",
-                                   argv[i]);
-    }
+    const attn_option options[] = {
+        ATTN_FLAG("--causal", &o->causal),
+        ATTN_FLAG("--no-ceiling", &o->no_ceiling),
+        ATTN_FLAG("--isolate", &o->isolate),
+        ATTN_TEXT("--impl", &o->impls),
+        ATTN_TEXT("--suite", &o->suite),
+        ATTN_TEXT("--seq", &o->seq),
+        ATTN_TEXT("--heads", &o->heads),
+        ATTN_TEXT("--kv-heads", &o->kv_heads),
+        ATTN_TEXT("--dim", &o->dims),
+        ATTN_TEXT("--dim-v", &o->dim_v),
+        ATTN_TEXT("--batch", &o->batch),
+        ATTN_TEXT("--window", &o->windows),
+        ATTN_TEXT("--threads", &o->threads),
+        ATTN_TEXT("--out", &o->out),
+        ATTN_VALUE("--min-time", &o->min_time, attn_cli_parse_positive_double),
+        ATTN_VALUE("--budget", &o->budget, attn_cli_parse_positive_double),
+        ATTN_VALUE("--mem-cap", &o->mem_cap_gib, attn_cli_parse_positive_double),
+        ATTN_VALUE("--reps", &o->reps, attn_cli_parse_positive),
+        ATTN_VALUE("--layout", &o->layout, attn_cli_parse_layout),
+        ATTN_VALUE("--timeout", &o->timeout, attn_cli_parse_timeout),
+    };
+    if (attn_cli_parse(argc, argv, "bench", options, sizeof options / sizeof options[0],
+                       print_help, err))
+        return -1;
+    if (o->reps > ATTN_BENCH_MAX_SAMPLES)
+        return attn_fail_input(err, "--reps %d: at most %d", o->reps, ATTN_BENCH_MAX_SAMPLES);
     return 0;
 }
 

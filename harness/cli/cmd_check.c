@@ -67,43 +67,31 @@ typedef struct impl_tally {
     double largest_failing_ratio;
 } impl_tally;
 
+static void print_help(void) {
+    printf(check_help, attn_layout_help);
+}
+
 static int parse_options(int argc, char **argv, check_options *o, attn_error *err) {
     o->threads = attn_cli_cpu_count();
     o->layouts = (1u << ATTN_LAYOUT_COUNT) - 1;
     o->timeout = ATTN_CLI_DEFAULT_TIMEOUT;
-    for (int i = 1; i < argc; i++) {
-        const char *value = NULL;
-        int m;
-        if (attn_cli_flag(argv[i], "--help") || attn_cli_flag(argv[i], "-h")) {
-            printf(check_help, attn_layout_help);
-            exit(ATTN_EXIT_OK);
-        } else if (attn_cli_flag(argv[i], "--no-golden"))
-            o->no_golden = true;
-        else if (attn_cli_flag(argv[i], "--quiet"))
-            o->quiet = true;
-        else if (attn_cli_flag(argv[i], "--isolate"))
-            o->isolate = true;
-        else if ((m = attn_cli_value(argc, argv, &i, "--impl", &o->impls, err)) != 0 ||
-                 (m = attn_cli_value(argc, argv, &i, "--suite", &o->suite, err)) != 0 ||
-                 (m = attn_cli_value(argc, argv, &i, "--case", &o->case_text, err)) != 0 ||
-                 (m = attn_cli_value(argc, argv, &i, "--seed", &o->seeds, err)) != 0 ||
-                 (m = attn_cli_value(argc, argv, &i, "--golden", &o->golden, err)) != 0 ||
-                 (m = attn_cli_value(argc, argv, &i, "--csv", &o->csv, err)) != 0) {
-            if (m < 0)
-                return -1;
-        } else if ((m = attn_cli_value(argc, argv, &i, "--threads", &value, err)) != 0) {
-            if (m < 0 || attn_cli_positive("--threads", value, &o->threads, err))
-                return -1;
-        } else if ((m = attn_cli_value(argc, argv, &i, "--layout", &value, err)) != 0) {
-            if (m < 0 || attn_layout_parse_list(value, &o->layouts, err))
-                return -1;
-        } else if ((m = attn_cli_value(argc, argv, &i, "--timeout", &value, err)) != 0) {
-            if (m < 0 || attn_cli_timeout(value, &o->timeout, err))
-                return -1;
-        } else
-            return attn_fail_input(err, "check: unknown option '%s' (see attnbench check --help)",
-                                   argv[i]);
-    }
+    const attn_option options[] = {
+        ATTN_FLAG("--no-golden", &o->no_golden),
+        ATTN_FLAG("--quiet", &o->quiet),
+        ATTN_FLAG("--isolate", &o->isolate),
+        ATTN_TEXT("--impl", &o->impls),
+        ATTN_TEXT("--suite", &o->suite),
+        ATTN_TEXT("--case", &o->case_text),
+        ATTN_TEXT("--seed", &o->seeds),
+        ATTN_TEXT("--golden", &o->golden),
+        ATTN_TEXT("--csv", &o->csv),
+        ATTN_VALUE("--threads", &o->threads, attn_cli_parse_positive),
+        ATTN_VALUE("--layout", &o->layouts, attn_cli_parse_layouts),
+        ATTN_VALUE("--timeout", &o->timeout, attn_cli_parse_timeout),
+    };
+    if (attn_cli_parse(argc, argv, "check", options, sizeof options / sizeof options[0],
+                       print_help, err))
+        return -1;
     if (o->suite && o->case_text)
         return attn_fail_input(err, "check: give --suite or --case, not both");
     if (o->golden && (o->no_golden || o->seeds || o->case_text))

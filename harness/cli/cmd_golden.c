@@ -21,24 +21,17 @@ static void show_progress(size_t done, size_t total) {
         fputc('\n', stderr);
 }
 
+static void print_help(void) {
+    fputs(golden_help, stdout);
+}
+
 int attn_cmd_golden(int argc, char **argv) {
     attn_error err = {0};
     const char *suite_name = NULL, *out = NULL;
-    for (int i = 1; i < argc; i++) {
-        int m;
-        if (attn_cli_flag(argv[i], "--help") || attn_cli_flag(argv[i], "-h")) {
-            fputs(golden_help, stdout);
-            return ATTN_EXIT_OK;
-        }
-        if ((m = attn_cli_value(argc, argv, &i, "--suite", &suite_name, &err)) != 0 ||
-            (m = attn_cli_value(argc, argv, &i, "--out", &out, &err)) != 0) {
-            if (m < 0)
-                return attn_cli_report(&err);
-            continue;
-        }
-        attn_fail_input(&err, "golden: unknown option '%s' (see attnbench golden --help)", argv[i]);
+    const attn_option options[] = {ATTN_TEXT("--suite", &suite_name), ATTN_TEXT("--out", &out)};
+    if (attn_cli_parse(argc, argv, "golden", options, sizeof options / sizeof options[0],
+                       print_help, &err))
         return attn_cli_report(&err);
-    }
     if (!suite_name || !out) {
         attn_fail_input(&err, "golden: --suite and --out are required");
         return attn_cli_report(&err);

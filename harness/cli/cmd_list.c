@@ -27,25 +27,18 @@ static void print_caps(uint64_t caps) {
         }
 }
 
+static void print_help(void) {
+    puts("usage: attnbench list [--names] [--plugin LIB.so]\n\nLists the built-in and plugin "
+         "implementations with their capabilities,\nthe suites in the suites folder and the "
+         "input distributions.\n\n  --names   print only the implementation names, one a line");
+}
+
 int attn_cmd_list(int argc, char **argv) {
     bool names_only = false;
-    for (int i = 1; i < argc; i++) {
-        if (attn_cli_flag(argv[i], "--help") || attn_cli_flag(argv[i], "-h")) {
-            puts("usage: attnbench list [--names] [--plugin LIB.so]\n\nLists the built-in and "
-                 "plugin "
-                 "implementations with their capabilities,\nthe suites in the suites folder and "
-                 "the input "
-                 "distributions.\n\n  --names   print only the implementation names, one a line");
-            return ATTN_EXIT_OK;
-        }
-        if (attn_cli_flag(argv[i], "--names")) {
-            names_only = true;
-            continue;
-        }
-        attn_error err;
-        attn_fail_input(&err, "list: unknown option '%s'", argv[i]);
+    attn_error err = {0};
+    const attn_option options[] = {ATTN_FLAG("--names", &names_only)};
+    if (attn_cli_parse(argc, argv, "list", options, 1, print_help, &err))
         return attn_cli_report(&err);
-    }
     size_t count = 0;
     const attn_impl *const *impls = attn_all_impls(&count);
     if (names_only) {

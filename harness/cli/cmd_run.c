@@ -41,40 +41,30 @@ typedef struct run_options {
     double timeout;
 } run_options;
 
+static void print_help(void) {
+    fputs(run_help, stdout);
+}
+
 static int parse_options(int argc, char **argv, run_options *o, attn_error *err) {
     o->threads = attn_cli_cpu_count();
     o->timeout = ATTN_CLI_DEFAULT_TIMEOUT;
-    for (int i = 1; i < argc; i++) {
-        const char *value = NULL;
-        int m;
-        if (attn_cli_flag(argv[i], "--help") || attn_cli_flag(argv[i], "-h")) {
-            fputs(run_help, stdout);
-            exit(ATTN_EXIT_OK);
-        } else if (attn_cli_flag(argv[i], "--causal"))
-            o->causal = true;
-        else if (attn_cli_flag(argv[i], "--isolate"))
-            o->isolate = true;
-        else if ((m = attn_cli_value(argc, argv, &i, "--timeout", &value, err)) != 0) {
-            if (m < 0 || attn_cli_timeout(value, &o->timeout, err))
-                return -1;
-        }
-        else if ((m = attn_cli_value(argc, argv, &i, "--impl", &o->impl, err)) != 0 ||
-                 (m = attn_cli_value(argc, argv, &i, "--q", &o->q, err)) != 0 ||
-                 (m = attn_cli_value(argc, argv, &i, "--k", &o->k, err)) != 0 ||
-                 (m = attn_cli_value(argc, argv, &i, "--v", &o->v, err)) != 0 ||
-                 (m = attn_cli_value(argc, argv, &i, "--out", &o->out, err)) != 0 ||
-                 (m = attn_cli_value(argc, argv, &i, "--lse", &o->lse, err)) != 0 ||
-                 (m = attn_cli_value(argc, argv, &i, "--scale", &o->scale, err)) != 0 ||
-                 (m = attn_cli_value(argc, argv, &i, "--window", &o->window, err)) != 0) {
-            if (m < 0)
-                return -1;
-        } else if ((m = attn_cli_value(argc, argv, &i, "--threads", &value, err)) != 0) {
-            if (m < 0 || attn_cli_positive("--threads", value, &o->threads, err))
-                return -1;
-        } else
-            return attn_fail_input(err, "run: unknown option '%s' (see attnbench run --help)",
-                                   argv[i]);
-    }
+    const attn_option options[] = {
+        ATTN_FLAG("--causal", &o->causal),
+        ATTN_FLAG("--isolate", &o->isolate),
+        ATTN_TEXT("--impl", &o->impl),
+        ATTN_TEXT("--q", &o->q),
+        ATTN_TEXT("--k", &o->k),
+        ATTN_TEXT("--v", &o->v),
+        ATTN_TEXT("--out", &o->out),
+        ATTN_TEXT("--lse", &o->lse),
+        ATTN_TEXT("--scale", &o->scale),
+        ATTN_TEXT("--window", &o->window),
+        ATTN_VALUE("--threads", &o->threads, attn_cli_parse_positive),
+        ATTN_VALUE("--timeout", &o->timeout, attn_cli_parse_timeout),
+    };
+    if (attn_cli_parse(argc, argv, "run", options, sizeof options / sizeof options[0],
+                       print_help, err))
+        return -1;
     if (!o->impl || !o->q || !o->k || !o->v || !o->out)
         return attn_fail_input(err, "run: --impl, --q, --k, --v and --out are required");
     if (o->causal && o->window)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "registry.h"
+#include "call_args.h"
 #include "impl_slot.h"
 #include "plugin.h"
 
@@ -93,24 +94,8 @@ int attn_run_sizes(const attn_impl *impl, const attn_problem *p, int threads, si
 
 static void forward_here(attn_impl_slot *slot, const attn_arena *arena, const attn_run_call *call,
                          attn_run_outcome *out) {
-    const attn_case_layout *l = call->layout;
-    float *q = attn_arena_data(arena, ATTN_REGION_Q), *k = attn_arena_data(arena, ATTN_REGION_K),
-          *v = attn_arena_data(arena, ATTN_REGION_V), *o = attn_arena_data(arena, ATTN_REGION_O),
-          *lse = attn_arena_data(arena, ATTN_REGION_LSE);
-    attn_args args = {
-        .struct_size = sizeof(attn_args),
-        .threads = call->threads,
-        .problem = call->problem,
-        .q = attn_layout_tensor(&l->t[ATTN_TENSOR_Q], q),
-        .k = attn_layout_tensor(&l->t[ATTN_TENSOR_K], k),
-        .v = attn_layout_tensor(&l->t[ATTN_TENSOR_V], v),
-        .o = attn_layout_tensor(&l->t[ATTN_TENSOR_O], o),
-        .lse = attn_layout_tensor(&l->t[ATTN_TENSOR_LSE], call->want_lse ? lse : NULL),
-        .workspace = attn_arena_data(arena, ATTN_REGION_WORKSPACE),
-        .workspace_size = arena->layout.data_bytes[ATTN_REGION_WORKSPACE],
-        .message = out->message,
-        .message_size = sizeof out->message,
-    };
+    const attn_args args = attn_call_args(arena, call->layout, call->problem, call->threads,
+                                          call->want_lse, out->message, sizeof out->message);
     out->rc = attn_slot_forward(slot, &args, call->count, NULL, &out->calls_done, &out->seconds);
 }
 

@@ -94,6 +94,13 @@ static int spawn(attn_worker *w, char *why, size_t why_size) {
     snprintf(socket_text, sizeof socket_text, "%d", pair[1]);
     snprintf(status_text, sizeof status_text, "%d", status_fd);
     char *const args[] = {"attnbench", ATTN_WORKER_COMMAND, socket_text, status_text, NULL};
+    /* The path, not /proc/self/exe itself: under valgrind that would name the tool. */
+    char exe[4096];
+    ssize_t exe_length = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (exe_length <= 0)
+        snprintf(exe, sizeof exe, "/proc/self/exe");
+    else
+        exe[exe_length] = '\0';
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -106,7 +113,7 @@ static int spawn(attn_worker *w, char *why, size_t why_size) {
     if (pid == 0) {
         setpgid(0, 0); /* Ctrl-C at the terminal reaches attnbench, which ends the worker */
         fcntl(pair[1], F_SETFD, 0);
-        execv("/proc/self/exe", args);
+        execv(exe, args);
         _exit(127);
     }
     close(pair[1]);
@@ -126,8 +133,8 @@ static void describe_death(attn_worker *w, int wait_status, char *why, size_t wh
                  w->status->fault[0] ? ": " : "", w->status->fault);
     else if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 127 &&
              strcmp(phase, "starting") == 0)
-        snprintf(why, why_size, "the worker process could not be started (exec of "
-                                "/proc/self/exe failed)");
+        snprintf(why, why_size, "the worker process could not be started (exec of this "
+                                "program failed)");
     else
         snprintf(why, why_size, "exited with status %d in %s",
                  WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1, phase);

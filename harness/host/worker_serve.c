@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "registry.h"
+#include "call_args.h"
 #include "impl_slot.h"
 #include "impl_validate.h"
 #include "signal_text.h"
@@ -202,24 +203,8 @@ static ssize_t receive(int socket_fd, attn_wire_request *request, int *fd) {
 static void call(const attn_wire_request *q, attn_wire_reply *r) {
     attn_impl_slot *slot = &slots[q->impl];
     attn_problem problem = q->problem;
-    char *regions[ATTN_TENSOR_COUNT];
-    for (int t = 0; t < ATTN_TENSOR_COUNT; t++)
-        regions[t] = attn_arena_data(&arena, (attn_region_id)t);
-    attn_args args = {
-        .struct_size = sizeof(attn_args),
-        .threads = q->threads,
-        .problem = &problem,
-        .q = attn_layout_tensor(&q->tensors.t[ATTN_TENSOR_Q], (float *)regions[ATTN_TENSOR_Q]),
-        .k = attn_layout_tensor(&q->tensors.t[ATTN_TENSOR_K], (float *)regions[ATTN_TENSOR_K]),
-        .v = attn_layout_tensor(&q->tensors.t[ATTN_TENSOR_V], (float *)regions[ATTN_TENSOR_V]),
-        .o = attn_layout_tensor(&q->tensors.t[ATTN_TENSOR_O], (float *)regions[ATTN_TENSOR_O]),
-        .lse = attn_layout_tensor(&q->tensors.t[ATTN_TENSOR_LSE],
-                                  q->want_lse ? (float *)regions[ATTN_TENSOR_LSE] : NULL),
-        .workspace = attn_arena_data(&arena, ATTN_REGION_WORKSPACE),
-        .workspace_size = arena.layout.data_bytes[ATTN_REGION_WORKSPACE],
-        .message = r->message,
-        .message_size = sizeof r->message,
-    };
+    const attn_args args = attn_call_args(&arena, &q->tensors, &problem, q->threads,
+                                          q->want_lse != 0, r->message, sizeof r->message);
     const attn_phase phase = phase_of();
     long long done = 0;
     status->call = 0;

@@ -1,0 +1,27 @@
+/* attn_args from an arena and a layout. */
+#include "call_args.h"
+
+static float *region(const attn_arena *arena, attn_region_id id) {
+    return attn_arena_data(arena, id);
+}
+
+attn_args attn_call_args(const attn_arena *arena, const attn_case_layout *l,
+                         const attn_problem *problem, int threads, bool want_lse, char *message,
+                         size_t message_size) {
+    attn_args args = {
+        .struct_size = sizeof(attn_args),
+        .threads = threads,
+        .problem = problem,
+        .q = attn_layout_tensor(&l->t[ATTN_TENSOR_Q], region(arena, ATTN_REGION_Q)),
+        .k = attn_layout_tensor(&l->t[ATTN_TENSOR_K], region(arena, ATTN_REGION_K)),
+        .v = attn_layout_tensor(&l->t[ATTN_TENSOR_V], region(arena, ATTN_REGION_V)),
+        .o = attn_layout_tensor(&l->t[ATTN_TENSOR_O], region(arena, ATTN_REGION_O)),
+        .lse = attn_layout_tensor(&l->t[ATTN_TENSOR_LSE],
+                                  want_lse ? region(arena, ATTN_REGION_LSE) : NULL),
+        .workspace = attn_arena_data(arena, ATTN_REGION_WORKSPACE),
+        .workspace_size = arena->layout.data_bytes[ATTN_REGION_WORKSPACE],
+        .message = message,
+        .message_size = message_size,
+    };
+    return args;
+}
