@@ -147,8 +147,7 @@ int attn_cli_parse(int argc, char **argv, const char *command, const attn_option
     return 0;
 }
 
-int attn_cli_parse_positive(const char *option, const char *value, void *target,
-                            attn_error *err) {
+int attn_cli_parse_positive(const char *option, const char *value, void *target, attn_error *err) {
     return attn_cli_positive(option, value, target, err);
 }
 
@@ -162,19 +161,19 @@ int attn_cli_parse_positive_double(const char *option, const char *value, void *
     return 0;
 }
 
-int attn_cli_parse_timeout(const char *option, const char *value, void *target,
-                           attn_error *err) {
+int attn_cli_parse_timeout(const char *option, const char *value, void *target, attn_error *err) {
     char *end = NULL;
     double x = strtod(value, &end);
     if (end == value || *end != '\0' || !(x >= 0) || !isfinite(x))
-        return attn_fail_input(err, "%s %s: expected seconds (a positive number, or 0 for no "
-                                    "timeout)", option, value);
+        return attn_fail_input(err,
+                               "%s %s: expected seconds (a positive number, or 0 for no "
+                               "timeout)",
+                               option, value);
     *(double *)target = x;
     return 0;
 }
 
-int attn_cli_parse_layout(const char *option, const char *value, void *target,
-                          attn_error *err) {
+int attn_cli_parse_layout(const char *option, const char *value, void *target, attn_error *err) {
     if (attn_layout_parse(value, target, err)) {
         attn_error_prefix(err, "%s", option);
         return -1;
@@ -182,8 +181,7 @@ int attn_cli_parse_layout(const char *option, const char *value, void *target,
     return 0;
 }
 
-int attn_cli_parse_layouts(const char *option, const char *value, void *target,
-                           attn_error *err) {
+int attn_cli_parse_layouts(const char *option, const char *value, void *target, attn_error *err) {
     (void)option;
     return attn_layout_parse_list(value, target, err);
 }

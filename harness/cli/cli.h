@@ -25,9 +25,12 @@ typedef struct attn_option {
     bool is_flag;
 } attn_option;
 
-#define ATTN_FLAG(name, target) {name, target, NULL, true}
-#define ATTN_TEXT(name, target) {name, target, NULL, false}
-#define ATTN_VALUE(name, target, parse) {name, target, parse, false}
+#define ATTN_FLAG(name, target)                                                                    \
+    { name, target, NULL, true }
+#define ATTN_TEXT(name, target)                                                                    \
+    { name, target, NULL, false }
+#define ATTN_VALUE(name, target, parse)                                                            \
+    { name, target, parse, false }
 
 /* Parses argv[1..argc) against options (--name VALUE and --name=VALUE). --help and -h
  * call print_help and exit 0; anything else unknown is an error naming the command. */
@@ -36,16 +39,12 @@ int attn_cli_parse(int argc, char **argv, const char *command, const attn_option
 
 /* Value parsers for attn_option: a positive int, a positive double, seconds or 0
  * (--timeout), a layout, a comma list of layouts (a bit mask, unsigned). */
-int attn_cli_parse_positive(const char *option, const char *value, void *target,
-                            attn_error *err);
+int attn_cli_parse_positive(const char *option, const char *value, void *target, attn_error *err);
 int attn_cli_parse_positive_double(const char *option, const char *value, void *target,
                                    attn_error *err);
-int attn_cli_parse_timeout(const char *option, const char *value, void *target,
-                           attn_error *err);
-int attn_cli_parse_layout(const char *option, const char *value, void *target,
-                          attn_error *err);
-int attn_cli_parse_layouts(const char *option, const char *value, void *target,
-                           attn_error *err);
+int attn_cli_parse_timeout(const char *option, const char *value, void *target, attn_error *err);
+int attn_cli_parse_layout(const char *option, const char *value, void *target, attn_error *err);
+int attn_cli_parse_layouts(const char *option, const char *value, void *target, attn_error *err);
 
 /* Parses a positive int, naming the option in errors. */
 int attn_cli_positive(const char *option, const char *text, int *out, attn_error *err);

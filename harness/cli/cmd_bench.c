@@ -46,7 +46,8 @@ static const char bench_help[] =
     "between timed batches; before each, its inputs are copied in and O poisoned, and after\n"
     "it every call's return code, the inputs and the final output are checked (against the\n"
     "verified output of that set, else the reference): a wrong result is 'wrong', a failed\n"
-    "call 'error', never a speed. In the same run, OpenBLAS sgemm at each case's QK^T shape gives the machine's\n"
+    "call 'error', never a speed. In the same run, OpenBLAS sgemm at each case's QK^T shape gives "
+    "the machine's\n"
     "ceiling (sgemm_gflops, frac_of_sgemm).\n"
     "\n"
     "With no sweep options it runs the embedded default: every built-in implementation,\n"
@@ -100,7 +101,6 @@ typedef struct bench_options {
  * call; a measurement started within that time shares its cores with them. */
 #define BLAS_SETTLE_SECONDS 0.15
 
-
 static void settle_blas_threads(int threads) {
     if (threads < 2)
         return;
@@ -139,8 +139,8 @@ static int parse_options(int argc, char **argv, bench_options *o, attn_error *er
         ATTN_VALUE("--layout", &o->layout, attn_cli_parse_layout),
         ATTN_VALUE("--timeout", &o->timeout, attn_cli_parse_timeout),
     };
-    if (attn_cli_parse(argc, argv, "bench", options, sizeof options / sizeof options[0],
-                       print_help, err))
+    if (attn_cli_parse(argc, argv, "bench", options, sizeof options / sizeof options[0], print_help,
+                       err))
         return -1;
     if (o->reps > ATTN_BENCH_MAX_SAMPLES)
         return attn_fail_input(err, "--reps %d: at most %d", o->reps, ATTN_BENCH_MAX_SAMPLES);
@@ -397,8 +397,7 @@ int attn_cmd_bench(int argc, char **argv) {
     if (parse_options(argc, argv, &o, &err) ||
         attn_cli_select_impls(o.impls, &s.impls, &s.impl_count, &err) ||
         parse_threads(o.threads, &s.threads, &s.thread_count, &err) ||
-        attn_cli_configure_runner(o.isolate, o.timeout, &err) ||
-        load_cases(&o, &s.suite, &err)) {
+        attn_cli_configure_runner(o.isolate, o.timeout, &err) || load_cases(&o, &s.suite, &err)) {
         status = attn_cli_report(&err);
         goto done;
     }

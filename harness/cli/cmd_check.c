@@ -52,7 +52,6 @@ static const char check_help[] =
     "ERROR (the implementation could not run). Exit status: 0 all ran cases passed,\n"
     "1 a case FAILED or hit an ERROR, 2 bad usage or input, 3 internal error.\n";
 
-
 typedef struct check_options {
     const char *impls, *suite, *case_text, *seeds, *golden, *csv;
     bool no_golden, quiet, isolate;
@@ -89,8 +88,8 @@ static int parse_options(int argc, char **argv, check_options *o, attn_error *er
         ATTN_VALUE("--layout", &o->layouts, attn_cli_parse_layouts),
         ATTN_VALUE("--timeout", &o->timeout, attn_cli_parse_timeout),
     };
-    if (attn_cli_parse(argc, argv, "check", options, sizeof options / sizeof options[0],
-                       print_help, err))
+    if (attn_cli_parse(argc, argv, "check", options, sizeof options / sizeof options[0], print_help,
+                       err))
         return -1;
     if (o->suite && o->case_text)
         return attn_fail_input(err, "check: give --suite or --case, not both");
@@ -184,9 +183,8 @@ static void print_result(const attn_impl *impl, const attn_case *c, attn_layout 
     if (o->quiet && r->status == ATTN_STATUS_PASSED)
         return;
     if (r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_FAILED)
-        printf("%-7s %-10s %-4s err/tol %-9.3g %s%s\n", attn_status_name(r->status),
-               impl->name, attn_layout_name(layout), r->compare.err_ratio, text,
-               lse_note(impl, r));
+        printf("%-7s %-10s %-4s err/tol %-9.3g %s%s\n", attn_status_name(r->status), impl->name,
+               attn_layout_name(layout), r->compare.err_ratio, text, lse_note(impl, r));
     else
         printf("%-7s %-10s %-4s %-17s %s\n", attn_status_name(r->status), impl->name,
                attn_layout_name(layout), "", text);
@@ -211,10 +209,10 @@ static int write_csv_row(attn_csv *csv, const attn_impl *impl, const attn_case *
         attn_format_position(&c->problem, r->compare.worst_is_lse, r->compare.worst_index, worst,
                              sizeof worst);
     }
-    const char *lse = r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_FAILED
-                          ? ((impl->caps & ATTN_CAP_LSE) ? (r->lse_checked ? "checked" : "")
-                                                         : "not checked")
-                          : "";
+    const char *lse =
+        r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_FAILED
+            ? ((impl->caps & ATTN_CAP_LSE) ? (r->lse_checked ? "checked" : "") : "not checked")
+            : "";
     const char *fields[] = {impl->name,
                             text,
                             attn_layout_name(layout),
@@ -253,9 +251,8 @@ int attn_cmd_check(int argc, char **argv) {
         status = attn_cli_report(&err);
         goto done;
     }
-    static const char *const header[] = {"impl",   "case",      "layout", "status",
-                                         "max_abs_err", "err_ratio", "rel_l2", "worst",
-                                         "lse",    "reason"};
+    static const char *const header[] = {"impl",      "case",   "layout", "status", "max_abs_err",
+                                         "err_ratio", "rel_l2", "worst",  "lse",    "reason"};
     if (o.csv && attn_csv_open(&csv, o.csv, header, sizeof header / sizeof header[0], &err)) {
         status = attn_cli_report(&err);
         goto done;

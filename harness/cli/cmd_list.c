@@ -14,10 +14,10 @@ static void print_caps(uint64_t caps) {
     static const struct {
         uint64_t cap;
         const char *name;
-    } names[] = {{ATTN_CAP_GLOBAL, "global"}, {ATTN_CAP_CAUSAL, "causal"},
-                 {ATTN_CAP_WINDOW, "window"}, {ATTN_CAP_GQA, "gqa"},
-                 {ATTN_CAP_CROSS, "cross"},   {ATTN_CAP_DV_DIFFERS, "dv!=d"},
-                 {ATTN_CAP_LSE, "lse"},       {ATTN_CAP_CUSTOM_SCALE, "scale"},
+    } names[] = {{ATTN_CAP_GLOBAL, "global"},  {ATTN_CAP_CAUSAL, "causal"},
+                 {ATTN_CAP_WINDOW, "window"},  {ATTN_CAP_GQA, "gqa"},
+                 {ATTN_CAP_CROSS, "cross"},    {ATTN_CAP_DV_DIFFERS, "dv!=d"},
+                 {ATTN_CAP_LSE, "lse"},        {ATTN_CAP_CUSTOM_SCALE, "scale"},
                  {ATTN_CAP_STRIDES, "strides"}};
     const char *separator = "";
     for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)

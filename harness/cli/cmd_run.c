@@ -62,8 +62,8 @@ static int parse_options(int argc, char **argv, run_options *o, attn_error *err)
         ATTN_VALUE("--threads", &o->threads, attn_cli_parse_positive),
         ATTN_VALUE("--timeout", &o->timeout, attn_cli_parse_timeout),
     };
-    if (attn_cli_parse(argc, argv, "run", options, sizeof options / sizeof options[0],
-                       print_help, err))
+    if (attn_cli_parse(argc, argv, "run", options, sizeof options / sizeof options[0], print_help,
+                       err))
         return -1;
     if (!o->impl || !o->q || !o->k || !o->v || !o->out)
         return attn_fail_input(err, "run: --impl, --q, --k, --v and --out are required");

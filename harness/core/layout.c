@@ -33,8 +33,10 @@ int attn_layout_parse_list(const char *text, unsigned *mask, attn_error *err) {
     for (const char *at = text;;) {
         size_t length = strcspn(at, ",");
         if (length == 0 || length >= sizeof item)
-            return attn_fail_input(err, "--layout %s: expected a comma list of bhsd, bshd, view "
-                                        "or 'all'", text);
+            return attn_fail_input(err,
+                                   "--layout %s: expected a comma list of bhsd, bshd, view "
+                                   "or 'all'",
+                                   text);
         memcpy(item, at, length);
         item[length] = '\0';
         attn_layout kind = ATTN_LAYOUT_BHSD;
@@ -106,18 +108,18 @@ int attn_layout_of(const attn_problem *p, attn_layout kind, attn_case_layout *ou
 }
 
 /* Calls visit(row offset in the buffer, row index in the dense tensor) for every row. */
-#define FOR_EACH_ROW(l, body)                                                                  \
-    do {                                                                                       \
-        int64_t dense_row_ = 0;                                                                \
-        for (int64_t i0 = 0; i0 < (l)->shape[0]; i0++)                                         \
-            for (int64_t i1 = 0; i1 < (l)->shape[1]; i1++)                                     \
-                for (int64_t i2 = 0; i2 < (l)->shape[2]; i2++, dense_row_++) {                 \
-                    const int64_t at_ = (l)->start + i0 * (l)->stride[0] +                     \
-                                        i1 * (l)->stride[1] + i2 * (l)->stride[2];             \
-                    const int64_t dense_ = dense_row_ * (l)->shape[3];                         \
-                    (void)dense_;                                                              \
-                    body;                                                                      \
-                }                                                                              \
+#define FOR_EACH_ROW(l, body)                                                                      \
+    do {                                                                                           \
+        int64_t dense_row_ = 0;                                                                    \
+        for (int64_t i0 = 0; i0 < (l)->shape[0]; i0++)                                             \
+            for (int64_t i1 = 0; i1 < (l)->shape[1]; i1++)                                         \
+                for (int64_t i2 = 0; i2 < (l)->shape[2]; i2++, dense_row_++) {                     \
+                    const int64_t at_ = (l)->start + i0 * (l)->stride[0] + i1 * (l)->stride[1] +   \
+                                        i2 * (l)->stride[2];                                       \
+                    const int64_t dense_ = dense_row_ * (l)->shape[3];                             \
+                    (void)dense_;                                                                  \
+                    body;                                                                          \
+                }                                                                                  \
     } while (0)
 
 void attn_layout_scatter(const attn_tensor_layout *l, const float *dense, float *buffer) {
@@ -135,20 +137,20 @@ void attn_layout_fill_view(const attn_tensor_layout *l, uint32_t bits, float *bu
 
 bool attn_layout_locate(const attn_tensor_layout *l, int64_t offset, int64_t index[4]) {
     bool found = false;
-    FOR_EACH_ROW(l, if (!found && offset >= at_ && offset < at_ + l->shape[3]) {
-        index[0] = i0;
-        index[1] = i1;
-        index[2] = i2;
-        index[3] = offset - at_;
-        found = true;
-    });
+    FOR_EACH_ROW(
+        l, if (!found && offset >= at_ && offset < at_ + l->shape[3]) {
+            index[0] = i0;
+            index[1] = i1;
+            index[2] = i2;
+            index[3] = offset - at_;
+            found = true;
+        });
     return found;
 }
 
 attn_tensor attn_layout_tensor(const attn_tensor_layout *l, float *buffer) {
-    attn_tensor t = {.data = buffer ? buffer + l->start : NULL,
-                     .dtype = ATTN_F32,
-                     .space = ATTN_SPACE_HOST};
+    attn_tensor t = {
+        .data = buffer ? buffer + l->start : NULL, .dtype = ATTN_F32, .space = ATTN_SPACE_HOST};
     memcpy(t.shape, l->shape, sizeof t.shape);
     memcpy(t.stride, l->stride, sizeof t.stride);
     return t;

@@ -19,8 +19,14 @@ typedef enum {
     ATTN_LAYOUT_COUNT
 } attn_layout;
 
-enum { ATTN_TENSOR_Q = 0, ATTN_TENSOR_K, ATTN_TENSOR_V, ATTN_TENSOR_O, ATTN_TENSOR_LSE,
-       ATTN_TENSOR_COUNT };
+enum {
+    ATTN_TENSOR_Q = 0,
+    ATTN_TENSOR_K,
+    ATTN_TENSOR_V,
+    ATTN_TENSOR_O,
+    ATTN_TENSOR_LSE,
+    ATTN_TENSOR_COUNT
+};
 
 /* One tensor's place in its buffer. */
 typedef struct attn_tensor_layout {
@@ -44,8 +50,7 @@ int attn_layout_parse_list(const char *text, unsigned *mask, attn_error *err);
 extern const char attn_layout_help[];
 
 /* The layout of every tensor of problem p. Fails only when the sizes overflow. */
-int attn_layout_of(const attn_problem *p, attn_layout kind, attn_case_layout *out,
-                   attn_error *err);
+int attn_layout_of(const attn_problem *p, attn_layout kind, attn_case_layout *out, attn_error *err);
 
 /* Copies a dense BHSD tensor into (or out of) its view in buffer. */
 void attn_layout_scatter(const attn_tensor_layout *l, const float *dense, float *buffer);

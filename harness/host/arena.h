@@ -49,8 +49,7 @@ typedef struct attn_arena {
 
 /* Creates the file with regions of the given data sizes, maps it, and fills every
  * region (slack included) with ATTN_POISON_BITS. */
-int attn_arena_create(attn_arena *a, const uint64_t data_bytes[ATTN_REGION_COUNT],
-                      attn_error *err);
+int attn_arena_create(attn_arena *a, const uint64_t data_bytes[ATTN_REGION_COUNT], attn_error *err);
 
 /* Maps an arena another process created, from its file descriptor and layout. */
 int attn_arena_map(attn_arena *a, int fd, const attn_arena_layout *layout, attn_error *err);

@@ -59,8 +59,10 @@ int attn_impl_validate(const char *library, size_t index, const attn_impl *impl,
     }
     if (strnlen(impl->summary, ATTN_SUMMARY_MAX + 1) > ATTN_SUMMARY_MAX ||
         strchr(impl->summary, '\n')) {
-        snprintf(out, size, "%s: implementation '%s': the summary must be one line of at most %d "
-                            "characters", library, impl->name, ATTN_SUMMARY_MAX);
+        snprintf(out, size,
+                 "%s: implementation '%s': the summary must be one line of at most %d "
+                 "characters",
+                 library, impl->name, ATTN_SUMMARY_MAX);
         return -1;
     }
     /* A newer minor may define bits this attnbench does not know: they are ignored, as

@@ -59,8 +59,7 @@ void attn_stage_destroy(attn_stage *s) {
     s->arena.fd = -1;
 }
 
-void attn_stage_set_inputs(attn_stage *s, int set, const float *q, const float *k,
-                           const float *v) {
+void attn_stage_set_inputs(attn_stage *s, int set, const float *q, const float *k, const float *v) {
     const float *dense[3] = {q, k, v};
     for (int t = 0; t < 3; t++) {
         fill(s->inputs[set][t], s->layout.t[t].span, ATTN_POISON_BITS);
@@ -106,8 +105,8 @@ static int slack_report(const attn_stage *s, attn_region_id r, char *reason, siz
     return -1;
 }
 
-static void padding_report(const attn_tensor_layout *l, attn_region_id r, int64_t at,
-                           char *reason, size_t size) {
+static void padding_report(const attn_tensor_layout *l, attn_region_id r, int64_t at, char *reason,
+                           size_t size) {
     snprintf(reason, size,
              "out-of-bounds write of %s (buffer element %lld, in the padding %s its view)",
              attn_region_name(r), (long long)at,

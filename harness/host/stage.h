@@ -32,8 +32,7 @@ int attn_stage_create(attn_stage *s, const attn_problem *p, attn_layout kind,
 void attn_stage_destroy(attn_stage *s);
 
 /* Stages dense BHSD inputs as input set `set` (not yet in the arena). */
-void attn_stage_set_inputs(attn_stage *s, int set, const float *q, const float *k,
-                           const float *v);
+void attn_stage_set_inputs(attn_stage *s, int set, const float *q, const float *k, const float *v);
 /* Copies input set `set` into the arena and poisons O and LSE. */
 void attn_stage_use(attn_stage *s, int set);
 /* Poisons O and LSE again (inputs stay). */

@@ -19,7 +19,7 @@
 #include "worker.h"
 
 struct attn_worker {
-    pid_t pid;          /* 0 when no process runs */
+    pid_t pid; /* 0 when no process runs */
     int socket_fd;
     attn_worker_status *status;
     char library[4096]; /* "" for the built-ins */
@@ -64,8 +64,8 @@ static int spawn(attn_worker *w, char *why, size_t why_size) {
         return -1;
     }
     if (!w->status) {
-        void *page = mmap(NULL, sizeof *w->status, PROT_READ | PROT_WRITE, MAP_SHARED, status_fd,
-                          0);
+        void *page =
+            mmap(NULL, sizeof *w->status, PROT_READ | PROT_WRITE, MAP_SHARED, status_fd, 0);
         if (page == MAP_FAILED) {
             snprintf(why, why_size, "cannot map the worker's status page: %s", strerror(errno));
             close(pair[0]);
@@ -133,8 +133,9 @@ static void describe_death(attn_worker *w, int wait_status, char *why, size_t wh
                  w->status->fault[0] ? ": " : "", w->status->fault);
     else if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 127 &&
              strcmp(phase, "starting") == 0)
-        snprintf(why, why_size, "the worker process could not be started (exec of this "
-                                "program failed)");
+        snprintf(why, why_size,
+                 "the worker process could not be started (exec of this "
+                 "program failed)");
     else
         snprintf(why, why_size, "exited with status %d in %s",
                  WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1, phase);
@@ -308,8 +309,9 @@ int attn_worker_request(attn_worker *w, attn_wire_request *request, const attn_a
     if (arena && request->type == ATTN_WIRE_CALL) {
         const uint64_t last_id = arena->id;
         if (arena->fd < 0) {
-            snprintf(why, why_size, "cannot share the tensors with the worker: the memory file "
-                                    "could not be sized (is a file-size limit, ulimit -f, set?)");
+            snprintf(why, why_size,
+                     "cannot share the tensors with the worker: the memory file "
+                     "could not be sized (is a file-size limit, ulimit -f, set?)");
             return -1;
         }
         if (w->arena_id != last_id) {

@@ -53,9 +53,9 @@ typedef struct attn_wire_impl {
 /* A page both processes map: what the worker was doing, and what went wrong when it
  * died (written by its fault handler). */
 typedef struct attn_worker_status {
-    char phase[64];   /* "forward", "supports", "init", "attnbench_plugin()", ... */
-    char fault[512];  /* "write 4 bytes past the end of O", or "" */
-    int64_t call;     /* forward calls completed in the current request */
+    char phase[64];  /* "forward", "supports", "init", "attnbench_plugin()", ... */
+    char fault[512]; /* "write 4 bytes past the end of O", or "" */
+    int64_t call;    /* forward calls completed in the current request */
 } attn_worker_status;
 
 #endif

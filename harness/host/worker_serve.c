@@ -139,10 +139,11 @@ static int load_library(const char *path, attn_wire_reply *r) {
                  "new attnbench.h (README: Test your own kernel)",
                  path, ATTN_ABI_MAJOR, ATTN_ABI_MINOR);
     else if (plugin->abi_major != ATTN_ABI_MAJOR)
-        snprintf(message, sizeof message,
-                 "--plugin %.512s: built for interface %d, this attnbench has interface %d: rebuild "
-                 "it against this attnbench.h",
-                 path, plugin->abi_major, ATTN_ABI_MAJOR);
+        snprintf(
+            message, sizeof message,
+            "--plugin %.512s: built for interface %d, this attnbench has interface %d: rebuild "
+            "it against this attnbench.h",
+            path, plugin->abi_major, ATTN_ABI_MAJOR);
     else if (plugin->struct_size < offsetof(attn_plugin, impls) + sizeof plugin->impls)
         snprintf(message, sizeof message,
                  "--plugin %.512s: attn_plugin.struct_size is %u: initialise it with "
@@ -186,10 +187,8 @@ static void describe(int socket_fd) {
 static ssize_t receive(int socket_fd, attn_wire_request *request, int *fd) {
     char control[CMSG_SPACE(sizeof(int))];
     struct iovec io = {request, sizeof *request};
-    struct msghdr message = {.msg_iov = &io,
-                             .msg_iovlen = 1,
-                             .msg_control = control,
-                             .msg_controllen = sizeof control};
+    struct msghdr message = {
+        .msg_iov = &io, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
     *fd = -1;
     ssize_t n;
     while ((n = recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
@@ -229,9 +228,10 @@ int attn_worker_main(int argc, char **argv) {
         attn_wire_request request;
         attn_wire_reply reply;
         int fd = -1;
+        memset(&request, 0, sizeof request);
         ssize_t n = receive(socket_fd, &request, &fd);
-        if (n <= 0)
-            break; /* attnbench is gone */
+        if (n != (ssize_t)sizeof request)
+            break; /* attnbench is gone (or spoke another protocol) */
         memset(&reply, 0, sizeof reply);
         const attn_phase phase = phase_of();
         if (request.type != ATTN_WIRE_LOAD && request.type != ATTN_WIRE_QUIT &&
@@ -250,9 +250,9 @@ int attn_worker_main(int argc, char **argv) {
                                           reply.message, sizeof reply.message);
         } else if (request.type == ATTN_WIRE_SIZES) {
             size_t workspace, allocated;
-            reply.rc = attn_slot_sizes(&slots[request.impl], &request.problem, request.threads,
-                                       &phase, &workspace, &allocated, reply.message,
-                                       sizeof reply.message);
+            reply.rc =
+                attn_slot_sizes(&slots[request.impl], &request.problem, request.threads, &phase,
+                                &workspace, &allocated, reply.message, sizeof reply.message);
             reply.workspace_bytes = workspace;
             reply.allocated_bytes = allocated;
         } else if (request.type == ATTN_WIRE_ARENA) {

@@ -96,7 +96,10 @@ static int run_and_judge(const attn_impl *impl, const attn_case_data *data, attn
     attn_run_outcome out;
     attn_run_forward(impl, &stage->arena, &call, &out);
     if (out.died) {
-        set_reason(result, ATTN_STATUS_ERROR, prefix, out.message);
+        /* A fault the worker traced to a tensor (or to the NULL LSE) is a wrong kernel,
+         * not one that could not run. */
+        const bool traced = strstr(out.message, "out-of-bounds") || strstr(out.message, "NULL");
+        set_reason(result, traced ? ATTN_STATUS_FAILED : ATTN_STATUS_ERROR, prefix, out.message);
         return -1;
     }
     if (out.rc != ATTN_OK) {
@@ -133,8 +136,8 @@ static int run_and_judge(const attn_impl *impl, const attn_case_data *data, attn
 void attn_check_case(const attn_impl *impl, const attn_case_data *data, attn_layout layout,
                      int threads, attn_check_result *result) {
     memset(result, 0, sizeof *result);
-    result->status = attn_check_support(impl, &data->c, layout, result->reason,
-                                        sizeof result->reason);
+    result->status =
+        attn_check_support(impl, &data->c, layout, result->reason, sizeof result->reason);
     if (result->status != ATTN_STATUS_PASSED)
         return;
     const attn_problem *p = &data->c.problem;
@@ -149,8 +152,8 @@ void attn_check_case(const attn_impl *impl, const attn_case_data *data, attn_lay
     attn_error err = {0};
     float *o = malloc(data->sizes.o * sizeof *o), *lse = malloc(data->sizes.lse * sizeof *lse);
     if (!o || !lse || attn_stage_create(&stage, p, layout, workspace, &err)) {
-        set_reason(result, ATTN_STATUS_ERROR, "preparing the case: ",
-                   err.message[0] ? err.message : "out of memory");
+        set_reason(result, ATTN_STATUS_ERROR,
+                   "preparing the case: ", err.message[0] ? err.message : "out of memory");
         free(o);
         free(lse);
         return;

@@ -58,8 +58,8 @@ static uint64_t other_seed(uint64_t seed) {
     return seed ^ UINT64_C(0x9e3779b97f4a7c15);
 }
 
-static int allocate_state(bench_state *b, const attn_case *c, attn_layout layout,
-                          size_t workspace, attn_error *err) {
+static int allocate_state(bench_state *b, const attn_case *c, attn_layout layout, size_t workspace,
+                          attn_error *err) {
     if (attn_case_sizes_of(c, &b->sizes, err) ||
         attn_stage_create(&b->stage, &c->problem, layout, workspace, err))
         return -1;
@@ -111,8 +111,8 @@ static double timed_batch(bench_state *b, int set, long long count, attn_bench_r
         if (batch > 1) /* after the warm-up */
             snprintf(reason, sizeof reason, "failed on timed call %lld of batch %d: %s",
                      out.calls_done + 1, batch, out.message[0] ? out.message : "(no message)");
-        set_status(r, out.rc == ATTN_UNSUPPORTED && batch <= 1 ? ATTN_BENCH_SKIPPED
-                                                                               : ATTN_BENCH_ERROR,
+        set_status(r,
+                   out.rc == ATTN_UNSUPPORTED && batch <= 1 ? ATTN_BENCH_SKIPPED : ATTN_BENCH_ERROR,
                    reason);
         return -1;
     }
@@ -286,8 +286,9 @@ static void measure(bench_state *b, const attn_bench_options *options, attn_benc
         return;
     }
     r->iterations_per_sample = (long)iterations;
-    while ((int)r->sample_count < reps &&
-           (r->sample_count < 3 || attn_now_seconds() + per_call * (double)iterations <= deadline)) {
+    while (
+        (int)r->sample_count < reps &&
+        (r->sample_count < 3 || attn_now_seconds() + per_call * (double)iterations <= deadline)) {
         set ^= 1;
         double seconds = timed_batch(b, set, iterations, r);
         if (seconds < 0)

@@ -42,10 +42,13 @@
  * never pays; it also poisons O before samples). forward must write every element of O
  * (and LSE when lse.data is not NULL) and nothing outside them, must not write Q, K, V,
  * and may use the workspace, which is not preserved between calls.
- * Before every forward the host sets the thread count of OpenMP (omp_set_num_threads)
- * and OpenBLAS (openblas_set_num_threads) to args->threads in the process that calls
+ * Before every forward call, or batch of back-to-back calls with the same arguments (a
+ * timed sample), the host sets the thread count of OpenMP (omp_set_num_threads) and
+ * OpenBLAS (openblas_set_num_threads) to args->threads in the process that calls
  * forward, the same for check, bench and run. An implementation that runs its own
- * threads should use args->threads of them.
+ * threads should use args->threads of them. Plugins run in a worker process that
+ * attnbench starts by exec'ing itself, never forked from a process that already runs
+ * thread pools; it serves the library for the whole command.
  * Memory: scratch memory is best asked for through workspace_size (the host allocates
  * it, guarded). Memory forward allocates itself must be declared by allocated_bytes so
  * that bench's --mem-cap counts it.
@@ -72,7 +75,7 @@ extern "C" {
 #define ATTN_SUMMARY_MAX 200
 
 /* True when a struct of the given struct_size holds member (for fields added later). */
-#define ATTN_HAS_FIELD(ptr, type, member)                                                     \
+#define ATTN_HAS_FIELD(ptr, type, member)                                                          \
     ((ptr)->struct_size >= offsetof(type, member) + sizeof(((type *)0)->member))
 
 /* The shape and parameters of one attention call. */
@@ -107,11 +110,11 @@ typedef enum attn_space { ATTN_SPACE_HOST = 0, ATTN_SPACE_DEVICE = 1 } attn_spac
  * strides for dimensions 0..2, with stride[3] = 1 always in interface 2.0; padding
  * between rows is poisoned with NaN by the harness and must be left as it is. */
 typedef struct attn_tensor {
-    void *data;         /* NULL for an LSE that was not requested */
-    int32_t dtype;      /* attn_element_type */
-    int32_t space;      /* attn_space */
-    int64_t shape[4];   /* the logical shape above (LSE: shape[3] = 1) */
-    int64_t stride[4];  /* in elements */
+    void *data;        /* NULL for an LSE that was not requested */
+    int32_t dtype;     /* attn_element_type */
+    int32_t space;     /* attn_space */
+    int64_t shape[4];  /* the logical shape above (LSE: shape[3] = 1) */
+    int64_t stride[4]; /* in elements */
 } attn_tensor;
 
 /* Capability bits: what an implementation supports. A case that needs a capability the
@@ -155,8 +158,7 @@ typedef struct attn_impl {
     uint64_t caps;        /* ATTN_CAP_* bits, each listed explicitly */
     void *user_data;      /* optional: the context when there is no init */
     /* Optional: creates the implementation's state; see the call contract. */
-    int (*init)(const struct attn_impl *self, void **context, char *message,
-                size_t message_size);
+    int (*init)(const struct attn_impl *self, void **context, char *message, size_t message_size);
     /* Optional: frees what init made. */
     void (*release)(void *context);
     /* Optional: finer support test than caps. Returns ATTN_OK or ATTN_UNSUPPORTED, with a
@@ -186,7 +188,7 @@ typedef struct attn_plugin {
  *   static const attn_impl mine = {ATTN_IMPL_HEADER, .name = "mine", ...};
  *   static const attn_plugin plugin = {ATTN_PLUGIN_HEADER, .count = 1, .impls = impls}; */
 #define ATTN_IMPL_HEADER .struct_size = sizeof(attn_impl), .abi_minor = ATTN_ABI_MINOR
-#define ATTN_PLUGIN_HEADER                                                                    \
+#define ATTN_PLUGIN_HEADER                                                                         \
     .abi_major = ATTN_ABI_MAJOR, .struct_size = sizeof(attn_plugin), .abi_minor = ATTN_ABI_MINOR
 
 /* The one symbol a plugin library exports: a function returning its description (a
