@@ -3,9 +3,12 @@
 # source tree and the build tree out of reach, from an empty folder: `attnbench --version`,
 # `list`, `check` against the installed golden set, a tiny `bench` whose report lands in
 # the current directory, and the example plugin built against the installed header only
-# (found through pkg-config), checked and benchmarked by the installed binary.
+# (found through pkg-config), checked and benchmarked by the installed binary; then the
+# same for a plugin with its own OpenMP parallel region and a context (omp_plugin.c, with
+# the test_kernel.h beside it, both copied from OMP_PLUGIN_DIR before the trees are hidden),
+# checked and benchmarked beside the built-in omp and blas at 1 and 2 threads.
 #
-#   install_standalone.sh CMAKE BUILD_DIR SOURCE_DIR PLUGIN_SOURCE
+#   install_standalone.sh CMAKE BUILD_DIR SOURCE_DIR PLUGIN_SOURCE OMP_PLUGIN_DIR
 #
 # Out of reach means: in a private mount namespace (root, or a user namespace) an empty
 # tmpfs is mounted over both trees. Where no namespace can be made, the prefix is copied to
@@ -18,10 +21,10 @@ fail() {
   exit 1
 }
 
-# ---- the runs themselves: `--inner MODE PREFIX WORK SOURCE BUILD PLUGIN_SOURCE` ----
+# ---- the runs themselves: `--inner MODE PREFIX WORK SOURCE BUILD PLUGIN_SOURCE OMP_DIR` ----
 # MODE is "hidden" (both trees are empty mounts now) or "traced" (strace watches).
 if [ "${1:-}" = --inner ]; then
-  mode=$2 prefix=$3 work=$4 source=$5 build=$6 plugin_source=$7
+  mode=$2 prefix=$3 work=$4 source=$5 build=$6 plugin_source=$7 omp_dir=$8
   unset ATTNBENCH_SUITES_DIR ATTNBENCH_RESULTS_DIR
   attnbench=$prefix/bin/attnbench
   data=$prefix/share/attnbench
@@ -113,7 +116,63 @@ if [ "${1:-}" = --inner ]; then
   grep -q ',twopass,.*,ok,' "${reports[0]}" || fail "no twopass row ok in ${reports[0]}"
   grep -q ',naive,.*,ok,' "${reports[0]}" || fail "no naive row ok in ${reports[0]}"
 
-  # 6. Traced: nothing under either tree was touched, and the tracing did see the files.
+  # 6. A plugin with its own `#pragma omp parallel` region and a context (tests/plugin's
+  #    omp_plugin.c and its test_kernel.h, copied), built against the installed header
+  #    alone, beside the built-in omp and blas in the same commands.
+  here=$(fresh_dir omp-plugin)
+  cd "$here"
+  cp "$omp_dir/omp_plugin.c" "$omp_dir/test_kernel.h" .
+  # shellcheck disable=SC2086 # cflags is a list of options
+  run omp-plugin-build gcc -O2 -shared -fPIC -fopenmp $cflags omp_plugin.c -o libompctx.so -lm
+  # The header the compiler used is the installed one, not one from either tree or the system.
+  # shellcheck disable=SC2086 # cflags is a list of options
+  run omp-plugin-deps gcc -fopenmp $cflags -MM omp_plugin.c
+  headers=" "                 # each file of the make rule, canonical, between spaces
+  deps=$(<"$work/log/omp-plugin-deps")
+  # shellcheck disable=SC2086 # split into words on purpose (the line breaks' \ removed)
+  for word in ${deps//\\/ }; do
+    case "$word" in *:) ;; *) headers+="$(realpath -m "$word") " ;; esac
+  done
+  case "$headers" in
+    *" $(realpath "$prefix/include/attnbench.h") "*) ;;
+    *) fail "omp_plugin.c was not compiled against $prefix/include/attnbench.h (it used:$headers)" ;;
+  esac
+  case "$headers" in
+    *" $here/test_kernel.h "*) ;;
+    *) fail "omp_plugin.c did not use the copied test_kernel.h (it used:$headers)" ;;
+  esac
+  run omp-plugin-check "$attnbench" check --plugin ./libompctx.so --impl omp,blas,ompctx,ompctx_rows \
+    --threads 2 --quiet
+  grep -qF "reference: $data/suites/golden/conformance" "$work/log/omp-plugin-check" ||
+    fail "the OpenMP plugin's check did not use the golden set under $data"
+  for impl in omp blas ompctx ompctx_rows; do
+    grep -Eq "^$impl +[1-9][0-9]* +0 " "$work/log/omp-plugin-check" ||
+      fail "check's summary has no passing, never failing line for $impl"
+  done
+  run omp-plugin-bench "$attnbench" bench --plugin ./libompctx.so --impl omp,blas,ompctx \
+    --threads 1,2 --seq 64 --heads 2 --reps 3 --min-time 0.001 --no-ceiling
+  reports=("$here"/bench-*.csv)
+  if [ ${#reports[@]} -ne 1 ] || [ ! -f "${reports[0]}" ]; then
+    fail "the OpenMP plugin's bench wrote no report (or more than one) in $here"
+  fi
+  # impl:threads:status of every row, read as CSV (fields may be quoted)
+  rows=$(python3 - "${reports[0]}" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+header = rows[0]
+assert all(len(r) == len(header) for r in rows), "ragged rows"
+i, t, s = header.index("impl"), header.index("threads"), header.index("status")
+for r in rows[1:]:
+    print(f"{r[i]}:{r[t]}:{r[s]}")
+PY
+  ) || fail "the OpenMP plugin's report ${reports[0]} is not a valid CSV: $rows"
+  for want in ompctx:1:ok ompctx:2:ok; do
+    grep -qxF "$want" <<<"$rows" ||
+      fail "no $want row in ${reports[0]} (rows: $(tr '\n' ' ' <<<"$rows"))"
+  done
+  echo "OpenMP plugin rows: $(tr '\n' ' ' <<<"$rows")"
+
+  # 7. Traced: nothing under either tree was touched, and the tracing did see the files.
   if [ "$mode" = traced ]; then
     if grep -F -e "\"$source/" -e "\"$source\"" -e "\"$build/" -e "\"$build\"" "$work"/trace/*; then
       fail "the installed tool touched the source or build tree (above)"
@@ -127,11 +186,13 @@ if [ "${1:-}" = --inner ]; then
 fi
 
 # ---- set-up: install, then run the above with both trees out of reach ----
-[ $# -eq 4 ] || fail "usage: install_standalone.sh CMAKE BUILD_DIR SOURCE_DIR PLUGIN_SOURCE"
+[ $# -eq 5 ] ||
+  fail "usage: install_standalone.sh CMAKE BUILD_DIR SOURCE_DIR PLUGIN_SOURCE OMP_PLUGIN_DIR"
 cmake=$1
 build=$(cd "$2" && pwd -P)
 source=$(cd "$3" && pwd -P)
 plugin_source=$4
+omp_plugin_dir=$5
 work=$(mktemp -d "${TMPDIR:-/tmp}/attnbench-install.XXXXXX")
 work=$(cd "$work" && pwd -P)
 keep=1
@@ -150,6 +211,9 @@ done
 [ -f "$work/prefix/include/attnbench.h" ] || fail "no include/attnbench.h under the prefix"
 cp "$0" "$work/install_standalone.sh"
 cp "$plugin_source" "$work/plugin-source.c"
+mkdir "$work/omp-plugin-source"
+cp "$omp_plugin_dir/omp_plugin.c" "$omp_plugin_dir/test_kernel.h" "$work/omp-plugin-source/" ||
+  fail "cannot copy omp_plugin.c and test_kernel.h from $omp_plugin_dir"
 
 # A private mount namespace: as root directly, otherwise inside a user namespace.
 namespace=(unshare --mount --propagation private)
@@ -165,7 +229,7 @@ if "${namespace[@]}" sh -c 'mount -t tmpfs attnbench-probe "$1"' sh "$work/probe
     mount -t tmpfs -o size=1m,mode=0755 attnbench-hidden "$2"
     shift 2
     exec bash "$@"' bash "$build" "$source" "$work/install_standalone.sh" --inner hidden \
-    "$work/prefix" "$work" "$source" "$build" "$work/plugin-source.c"
+    "$work/prefix" "$work" "$source" "$build" "$work/plugin-source.c" "$work/omp-plugin-source"
 else
   echo "no mount namespace ($(cat "$work/probe.err")); proving it with strace instead"
   strace -f -qq -e trace=%file -o /dev/null true 2>"$work/strace.err" ||
@@ -175,6 +239,6 @@ else
   rm -rf "$work/prefix"
   cd /
   bash "$work/install_standalone.sh" --inner traced "$work/moved-prefix" "$work" "$source" \
-    "$build" "$work/plugin-source.c"
+    "$build" "$work/plugin-source.c" "$work/omp-plugin-source"
 fi
 keep=0

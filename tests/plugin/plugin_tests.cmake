@@ -176,3 +176,9 @@ set_tests_properties(${PLUGIN_RUN_BENCH_TESTS} PROPERTIES LABELS "plugin;robustn
 set_tests_properties(plugin.crash_in_run_is_reported plugin.crash_in_bench_is_reported
                      plugin.crash_in_supports_in_bench_is_reported
                      PROPERTIES ENVIRONMENT "ASAN_OPTIONS=handle_segv=0")
+
+# ---- Ctrl-C: workers end within a second, bench still leaves a valid report ----
+add_test(NAME plugin.interrupt_worker
+         COMMAND ${PLUGIN_DIR}/interrupt_worker.sh ${ATTNBENCH} $<TARGET_FILE:hostile_hang>
+                 ${PLUGIN_OUT}/interrupt-worker)
+set_tests_properties(plugin.interrupt_worker PROPERTIES LABELS robustness TIMEOUT 120)
