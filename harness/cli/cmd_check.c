@@ -33,7 +33,8 @@ static const char check_help[] =
     "  --no-golden       compute the reference now even when a golden set exists\n"
     "  --threads N       threads each implementation may use (default: all cores)\n"
     "  --csv FILE        also write one CSV row per (implementation, case)\n"
-    "  --quiet           print only cases that did not pass, and the summary\n"
+    "  --quiet           print only cases that FAILED or hit an ERROR, and the summary\n"
+    "                    (which counts the SKIPPED ones)\n"
     "  --layout L,M|all  tensor layouts to judge each case in (default: all):\n"
     "                    %s\n"
     "                    an implementation without the strides capability is SKIPPED in\n"
@@ -180,7 +181,7 @@ static void print_result(const attn_impl *impl, const attn_case *c, attn_layout 
                          const attn_check_result *r, const check_options *o) {
     char text[ATTN_CASE_STRING_MAX];
     attn_case_format(c, text);
-    if (o->quiet && r->status == ATTN_STATUS_PASSED)
+    if (o->quiet && (r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_SKIPPED))
         return;
     if (r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_FAILED)
         printf("%-7s %-10s %-4s err/tol %-9.3g %s%s\n", attn_status_name(r->status), impl->name,
