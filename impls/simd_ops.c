@@ -18,3 +18,7 @@ const attn_simd_ops *attn_simd_ops_select(void) {
 #endif
     return &attn_simd_ops_portable;
 }
+
+const char *attn_simd_ops_name(void) {
+    return attn_simd_ops_select()->name;
+}

@@ -70,6 +70,10 @@ typedef struct attn_simd_ops {
  * sets ATTNBENCH_NO_SIMD to a value other than "0" (to test the portable path). */
 ATTN_INTERNAL const attn_simd_ops *attn_simd_ops_select(void);
 
+/* The name of the table attn_simd_ops_select() returns ("avx512" or "portable"), for
+ * reports: the harness records it as kernel_isa (harness/measure/environment.h). */
+ATTN_INTERNAL const char *attn_simd_ops_name(void);
+
 /* The two tables; attn_simd_ops_avx512 is NULL when the compiler cannot build it. */
 ATTN_INTERNAL extern const attn_simd_ops attn_simd_ops_portable;
 ATTN_INTERNAL extern const attn_simd_ops *const attn_simd_ops_avx512;

@@ -1,10 +1,13 @@
 """Reading and validating `attnbench bench` reports (results/README.md, schema attnbench-bench-1).
 
-Shared by scripts/plot and scripts/compare. Every problem with an input file raises
-ReportError with a message that names the file (and line or columns); `run` turns it into
-"PROG: error: ..." on stderr and exit status 2.
+Shared by scripts/plot, scripts/compare and scripts/track-perf. Every problem with an input
+file raises ReportError with a message that names the file (and line or columns); `run`
+turns it into "PROG: error: ..." on stderr and exit status 2. A report of another schema
+is refused; columns beyond the known ones are accepted (and ignored).
 """
+import argparse
 import csv
+import math
 import os
 import sys
 
@@ -89,11 +92,20 @@ def read_report(path, required):
         raise ReportError(f"{path}: not a CSV report ({e})") from None
     if not rows:
         raise ReportError(f"{path}: no rows (a header only)")
-    schemas = {row.get("schema") for row in rows} - {None, SCHEMA}
-    if schemas:
-        print(f"warning: {path}: schema {', '.join(sorted(schemas))}, expected {SCHEMA}",
-              file=sys.stderr)
+    _check_schema(path, header, rows)
     return rows
+
+
+def _check_schema(path, header, rows):
+    """Every row must say it is of the one schema these scripts know: columns of another
+    schema may mean something else. Columns added after the known ones are accepted."""
+    if "schema" not in header:
+        raise ReportError(f"{path}: no schema column: not a report of schema {SCHEMA}")
+    for row in rows:
+        if row["schema"] != SCHEMA:
+            raise ReportError(f"{path}: line {row['_line']}: schema {row['schema']!r} is not "
+                              f"{SCHEMA}, the schema this script reads (a report from another "
+                              f"attnbench version?)")
 
 
 def read_reports(paths, required):
@@ -118,6 +130,21 @@ def samples(row, column="samples_s"):
     return values
 
 
+def number_option(low, high=math.inf, what="a number"):
+    """An argparse type: a finite float with low < value < high, else exit status 2 naming
+    the value (float() alone lets nan and inf through, and every comparison with nan is
+    false)."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (math.isfinite(value) and low < value < high):
+            raise argparse.ArgumentTypeError(f"{text!r}: must be {what}")
+        return value
+    return parse
+
+
 def is_ok(row):
     return row.get("status") == "ok"
 
@@ -139,7 +166,10 @@ def compact_case(case):
     """The case string without default-valued fields, n= for nq == nkv, mask by name."""
     fields = dict(token.split("=", 1) for token in case.split() if "=" in token)
     if "window" in fields:
-        left, right = (int(x) for x in fields["window"].split(":"))
+        try:
+            left, right = (int(x) for x in fields["window"].split(":"))
+        except ValueError:  # not a case string attnbench wrote: show it as it is
+            return case
         fields["window"] = mask_label(left, right)
     if fields.get("nq") is not None and fields.get("nq") == fields.get("nkv"):
         fields = {("n" if k == "nq" else k): v for k, v in fields.items() if k != "nkv"}

@@ -86,7 +86,7 @@ sources_of() {
   case "$1" in
     suite) echo "harness/core/error.c harness/core/problem.c harness/core/suite.c harness/core/paths.c" ;;
     case) echo "harness/core/error.c harness/core/problem.c" ;;
-    npy) echo "harness/core/error.c harness/core/npy.c" ;;
+    npy) echo "harness/core/error.c harness/core/npy.c harness/core/output_file.c" ;;
   esac
 }
 

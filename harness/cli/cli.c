@@ -45,6 +45,24 @@ int attn_cli_positive(const char *option, const char *text, int *out, attn_error
     return 0;
 }
 
+int attn_cli_max_threads(void) {
+    const int cpus = attn_cli_cpu_count();
+    return cpus > ATTN_CLI_MAX_THREADS ? cpus : ATTN_CLI_MAX_THREADS;
+}
+
+int attn_cli_threads(const char *option, const char *text, int *out, attn_error *err) {
+    int threads = 0;
+    if (attn_cli_positive(option, text, &threads, err))
+        return -1;
+    if (threads > attn_cli_max_threads())
+        return attn_fail_input(err,
+                               "%s %s: at most %d threads (%d CPUs online); more threads than "
+                               "that measure nothing and crash OpenMP runtimes",
+                               option, text, attn_cli_max_threads(), attn_cli_cpu_count());
+    *out = threads;
+    return 0;
+}
+
 static void list_names(char *out, size_t size) {
     size_t count = 0;
     const attn_impl *const *all = attn_all_impls(&count);
@@ -149,6 +167,10 @@ int attn_cli_parse(int argc, char **argv, const char *command, const attn_option
 
 int attn_cli_parse_positive(const char *option, const char *value, void *target, attn_error *err) {
     return attn_cli_positive(option, value, target, err);
+}
+
+int attn_cli_parse_threads(const char *option, const char *value, void *target, attn_error *err) {
+    return attn_cli_threads(option, value, target, err);
 }
 
 int attn_cli_parse_positive_double(const char *option, const char *value, void *target,

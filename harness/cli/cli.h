@@ -49,6 +49,17 @@ int attn_cli_parse_layouts(const char *option, const char *value, void *target, 
 /* Parses a positive int, naming the option in errors. */
 int attn_cli_positive(const char *option, const char *text, int *out, attn_error *err);
 
+/* The most threads --threads accepts: ATTN_CLI_MAX_THREADS, or the number of online CPUs
+ * when that is larger. Far more threads than cores measure nothing, and OpenMP runtimes
+ * crash (libgomp: a segfault at 100000) when they cannot create them. */
+#define ATTN_CLI_MAX_THREADS 1024
+int attn_cli_max_threads(void);
+/* Parses a thread count: a positive int of at most attn_cli_max_threads(). For lists
+ * (bench --threads 1,2,4), call it on each item. */
+int attn_cli_threads(const char *option, const char *text, int *out, attn_error *err);
+/* attn_option parser of a thread count (target is int *). */
+int attn_cli_parse_threads(const char *option, const char *value, void *target, attn_error *err);
+
 /* The implementations named in a comma list ("all" or NULL: every registered one), in
  * the order given. Unknown names are an error listing what exists. *impls is malloc'd. */
 int attn_cli_select_impls(const char *list, const attn_impl ***impls, size_t *count,

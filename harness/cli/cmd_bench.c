@@ -20,6 +20,7 @@
 #include "plugin.h"
 #include "suite.h"
 #include "interrupt.h"
+#include "output_file.h"
 #include "runner.h"
 #include "timer.h"
 
@@ -62,11 +63,13 @@ static const char bench_help[] =
     "  --batch LIST    batch sizes (default 1)\n"
     "  --causal        causal mask (bottom-right aligned)\n"
     "  --window LIST   local windows L:R (-1 unbounded); with --causal, both are swept\n"
-    "  --threads LIST  thread counts (default: 1 and all cores)\n"
+    "  --threads LIST  thread counts (default: 1 and all cores; each at most 1024, or the\n"
+    "                  number of online CPUs when larger)\n"
     "  --min-time S    minimum time of one sample (default 0.05)\n"
     "  --reps N        samples per case (default 7)\n"
     "  --budget S      wall-time budget of one case, warm-up included (default 5); a case\n"
-    "                  over it is recorded as over_budget and the sweep goes on\n"
+    "                  over it is recorded as over_budget and the sweep goes on (a warm-up\n"
+    "                  call in a worker is stopped at the budget; a built-in one cannot be)\n"
     "  --mem-cap GIB   memory cap of one case (default: half the machine's memory)\n"
     "  --no-ceiling    do not measure the sgemm ceiling\n"
     "  --layout L      tensor layout handed to the implementations (default bhsd; bshd\n"
@@ -83,10 +86,15 @@ static const char bench_help[] =
     "itself with the better core (ATTNBENCH_KEEP_BLAS_CORE=1 keeps the generic one).\n"
     "Ctrl-C (SIGINT) or SIGTERM stops after the measurement under way; the report then\n"
     "holds every finished row (a second signal stops at once; the report on disk is\n"
-    "still valid: it is replaced atomically after each row).\n"
-    "Exit status: 0; 1 when an implementation gave a wrong result or a call failed (a\n"
-    "wrong or error row); 2 bad usage or input;\n"
-    "3 internal error; 128 + signal number when interrupted.\n";
+    "still valid: each row is appended whole, and a failed write is undone).\n"
+    "--out: a regular file already there (a previous report) is left as it was until the\n"
+    "first row of this run is written, then replaced; a symbolic link's target is\n"
+    "replaced; a device or FIFO (/dev/null, /dev/stdout) is written through; a folder is\n"
+    "refused; a report another attnbench is writing is refused (exit 2).\n"
+    "Exit status: 0 at least one row measured and none wrong or error; 1 when an\n"
+    "implementation gave a wrong result or a call failed (a wrong or error row); 2 bad\n"
+    "usage or input, or nothing measured (no ok row: every row skipped, over_budget or\n"
+    "over_memory); 3 internal error; 128 + signal number when interrupted.\n";
 
 typedef struct bench_options {
     const char *impls, *suite, *seq, *heads, *kv_heads, *dims, *dim_v, *batch, *windows, *threads,
@@ -144,6 +152,10 @@ static int parse_options(int argc, char **argv, bench_options *o, attn_error *er
         return -1;
     if (o->reps > ATTN_BENCH_MAX_SAMPLES)
         return attn_fail_input(err, "--reps %d: at most %d", o->reps, ATTN_BENCH_MAX_SAMPLES);
+    if (o->out && attn_output_check_path(o->out, err)) {
+        attn_error_prefix(err, "--out");
+        return -1;
+    }
     return 0;
 }
 
@@ -196,7 +208,7 @@ static int parse_threads(const char *list, int **threads, size_t *count, attn_er
     *count = 0;
     char *save = NULL;
     for (char *token = strtok_r(text, ",", &save); token; token = strtok_r(NULL, ",", &save))
-        if (attn_cli_positive("--threads", token, &(*threads)[(*count)++], err))
+        if (attn_cli_threads("--threads", token, &(*threads)[(*count)++], err))
             return -1;
     if (*count == 0)
         return attn_fail_input(err, "--threads: empty list");
@@ -238,69 +250,186 @@ typedef struct summary_cell {
     double gflops, frac;
 } summary_cell;
 
+/* Cells of one table row share everything but nq; nkv counts as "= nq" or a length. */
 static bool same_row(const summary_cell *a, const summary_cell *b) {
     const attn_problem *p = &a->c.problem, *q = &b->c.problem;
+    bool p_square = p->seq_kv == p->seq_q, q_square = q->seq_kv == q->seq_q;
     return a->impl == b->impl && a->threads == b->threads && p->batch == q->batch &&
            p->heads_q == q->heads_q && p->heads_kv == q->heads_kv && p->head_dim == q->head_dim &&
            p->head_dim_v == q->head_dim_v && p->window_left == q->window_left &&
-           p->window_right == q->window_right;
+           p->window_right == q->window_right && p_square == q_square &&
+           (p_square || p->seq_kv == q->seq_kv) && a->c.scale_is_default == b->c.scale_is_default &&
+           (a->c.scale_is_default || p->scale == q->scale) && a->c.seed == b->c.seed &&
+           a->c.dist == b->c.dist;
 }
 
+/* Sequence-length columns per printed table: more wrap into further tables. */
+#define SUMMARY_SEQ_COLUMNS 8
+
+enum { LABEL_COLUMNS = 12 };
+static const char *const label_names[LABEL_COLUMNS] = {
+    "impl", "thr", "b", "hq", "hkv", "nkv", "d", "dv", "mask", "dist", "scale", "seed"};
+
+static void row_label(const summary_cell *cell, char label[LABEL_COLUMNS][48]) {
+    const attn_problem *p = &cell->c.problem;
+    snprintf(label[0], 48, "%s", cell->impl->name);
+    snprintf(label[1], 48, "%d", cell->threads);
+    snprintf(label[2], 48, "%lld", (long long)p->batch);
+    snprintf(label[3], 48, "%lld", (long long)p->heads_q);
+    snprintf(label[4], 48, "%lld", (long long)p->heads_kv);
+    if (p->seq_kv == p->seq_q)
+        snprintf(label[5], 48, "=nq");
+    else
+        snprintf(label[5], 48, "%lld", (long long)p->seq_kv);
+    snprintf(label[6], 48, "%lld", (long long)p->head_dim);
+    snprintf(label[7], 48, "%lld", (long long)p->head_dim_v);
+    if (p->window_left < 0 && p->window_right < 0)
+        snprintf(label[8], 48, "global");
+    else if (p->window_left < 0 && p->window_right == 0)
+        snprintf(label[8], 48, "causal");
+    else
+        snprintf(label[8], 48, "%lld:%lld", (long long)p->window_left, (long long)p->window_right);
+    snprintf(label[9], 48, "%s", attn_dist_name(cell->c.dist));
+    if (cell->c.scale_is_default)
+        snprintf(label[10], 48, "default");
+    else
+        snprintf(label[10], 48, "%.17g", p->scale);
+    snprintf(label[11], 48, "%llu", (unsigned long long)cell->c.seed);
+}
+
+static void cell_text(const summary_cell *cell, char *out, size_t size) {
+    if (cell->status != ATTN_BENCH_OK)
+        snprintf(out, size, "%s", attn_bench_status_name(cell->status));
+    else if (cell->frac > 0)
+        snprintf(out, size, "%.1f(%.2f)", cell->gflops, cell->frac);
+    else
+        snprintf(out, size, "%.1f", cell->gflops);
+}
+
+static int compare_seq(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The GFLOP/s table: one row per (implementation, threads, case but nq), one column per
+ * nq. Every measured cell appears: label columns that vary (nkv, dv, dist, scale, seed)
+ * are shown, a repeated case gets a row of its own, and more than SUMMARY_SEQ_COLUMNS
+ * lengths wrap into further tables. */
 static void print_summary(const summary_cell *cells, size_t count) {
-    int64_t seqs[64];
+    if (count == 0)
+        return;
+    int64_t *seqs = malloc(count * sizeof *seqs);
+    size_t *row_of = malloc(count * sizeof *row_of), *row_first = malloc(count * sizeof *row_first);
+    size_t *by_row = malloc(count * sizeof *by_row),
+           *row_start = calloc(count + 1, sizeof *row_start);
+    if (!seqs || !row_of || !row_first || !by_row || !row_start) {
+        printf("\n(no GFLOP/s table: out of memory; the report holds every row)\n");
+        goto done;
+    }
+    for (size_t n = 0; n < count; n++)
+        seqs[n] = cells[n].c.problem.seq_q;
+    qsort(seqs, count, sizeof *seqs, compare_seq);
     size_t seq_count = 0;
+    for (size_t n = 0; n < count; n++)
+        if (seq_count == 0 || seqs[seq_count - 1] != seqs[n])
+            seqs[seq_count++] = seqs[n];
+    /* rows: a cell joins the first row with its key that has no cell at its nq yet */
+    size_t rows = 0;
     for (size_t n = 0; n < count; n++) {
-        bool seen = false;
-        for (size_t s = 0; s < seq_count; s++)
-            seen |= seqs[s] == cells[n].c.problem.seq_q;
-        if (!seen && seq_count < 64)
-            seqs[seq_count++] = cells[n].c.problem.seq_q;
-    }
-    for (size_t a = 1; a < seq_count; a++)
-        for (size_t b = a; b > 0 && seqs[b - 1] > seqs[b]; b--) {
-            int64_t t = seqs[b];
-            seqs[b] = seqs[b - 1];
-            seqs[b - 1] = t;
+        size_t r = 0;
+        for (; r < rows; r++) {
+            if (!same_row(&cells[row_first[r]], &cells[n]))
+                continue;
+            bool taken = false;
+            for (size_t m = 0; m < n && !taken; m++)
+                taken = row_of[m] == r && cells[m].c.problem.seq_q == cells[n].c.problem.seq_q;
+            if (!taken)
+                break;
         }
-    printf("\nGFLOP/s (fraction of sgemm at the same shape and threads) by nq:\n");
-    printf("%-8s %3s %2s %3s %3s %4s %-7s", "impl", "thr", "b", "hq", "hkv", "d", "mask");
-    for (size_t s = 0; s < seq_count; s++)
-        printf(" %13lld", (long long)seqs[s]);
-    putchar('\n');
+        if (r == rows)
+            row_first[rows++] = n;
+        row_of[n] = r;
+    }
+    for (size_t n = 0; n < count; n++)
+        row_start[row_of[n] + 1]++;
+    for (size_t r = 0; r < rows; r++)
+        row_start[r + 1] += row_start[r];
+    size_t *fill = row_first; /* reused: the next free place of each row in by_row */
+    for (size_t r = 0; r < rows; r++)
+        fill[r] = row_start[r];
+    for (size_t n = 0; n < count; n++)
+        by_row[fill[row_of[n]]++] = n;
+
+    /* which label columns to show, and their widths */
+    bool shown[LABEL_COLUMNS];
+    int width[LABEL_COLUMNS];
+    char first_label[LABEL_COLUMNS][48], label[LABEL_COLUMNS][48];
+    row_label(&cells[0], first_label);
+    for (int k = 0; k < LABEL_COLUMNS; k++) {
+        shown[k] = k <= 4 || k == 6 || k == 8; /* impl thr b hq hkv d mask */
+        width[k] = (int)strlen(label_names[k]);
+    }
+    int cell_width = 6;
     for (size_t n = 0; n < count; n++) {
-        bool first = true;
-        for (size_t m = 0; m < n && first; m++)
-            first = !same_row(&cells[m], &cells[n]);
-        if (!first)
-            continue;
+        row_label(&cells[n], label);
         const attn_problem *p = &cells[n].c.problem;
-        char mask[32];
-        if (p->window_left < 0 && p->window_right < 0)
-            snprintf(mask, sizeof mask, "global");
-        else if (p->window_left < 0 && p->window_right == 0)
-            snprintf(mask, sizeof mask, "causal");
-        else
-            snprintf(mask, sizeof mask, "%lld:%lld", (long long)p->window_left,
-                     (long long)p->window_right);
-        printf("%-8s %3d %2lld %3lld %3lld %4lld %-7s", cells[n].impl->name, cells[n].threads,
-               (long long)p->batch, (long long)p->heads_q, (long long)p->heads_kv,
-               (long long)p->head_dim, mask);
-        for (size_t s = 0; s < seq_count; s++) {
-            const summary_cell *cell = NULL;
-            for (size_t m = n; m < count; m++)
-                if (same_row(&cells[m], &cells[n]) && cells[m].c.problem.seq_q == seqs[s])
-                    cell = &cells[m];
-            if (!cell)
-                printf(" %13s", "");
-            else if (cell->status != ATTN_BENCH_OK)
-                printf(" %13s", attn_bench_status_name(cell->status));
-            else if (cell->frac > 0)
-                printf(" %7.1f(%.2f)", cell->gflops, cell->frac);
-            else
-                printf(" %13.1f", cell->gflops);
-        }
-        putchar('\n');
+        shown[5] |= p->seq_kv != p->seq_q;
+        shown[7] |= p->head_dim_v != p->head_dim;
+        for (int k = 9; k < LABEL_COLUMNS; k++)
+            shown[k] |= strcmp(label[k], first_label[k]) != 0;
+        shown[10] |= !cells[n].c.scale_is_default;
+        for (int k = 0; k < LABEL_COLUMNS; k++)
+            if ((int)strlen(label[k]) > width[k])
+                width[k] = (int)strlen(label[k]);
+        char text[64];
+        cell_text(&cells[n], text, sizeof text);
+        if ((int)strlen(text) > cell_width)
+            cell_width = (int)strlen(text);
     }
+    for (size_t from = 0; from < seq_count; from += SUMMARY_SEQ_COLUMNS) {
+        size_t to = from + SUMMARY_SEQ_COLUMNS < seq_count ? from + SUMMARY_SEQ_COLUMNS : seq_count;
+        printf("\nGFLOP/s (fraction of sgemm at the same shape and threads) by nq");
+        if (seq_count > SUMMARY_SEQ_COLUMNS)
+            printf(" (lengths %zu-%zu of %zu)", from + 1, to, seq_count);
+        printf(":\n");
+        for (int k = 0; k < LABEL_COLUMNS; k++)
+            if (shown[k])
+                printf(k == 0 || k >= 8 ? "%-*s " : "%*s ", width[k], label_names[k]);
+        for (size_t s = from; s < to; s++)
+            printf(" %*lld", cell_width, (long long)seqs[s]);
+        putchar('\n');
+        for (size_t r = 0; r < rows; r++) {
+            const summary_cell *in_chunk[SUMMARY_SEQ_COLUMNS] = {0};
+            bool any = false;
+            for (size_t i = row_start[r]; i < row_start[r + 1]; i++) {
+                const summary_cell *cell = &cells[by_row[i]];
+                for (size_t s = from; s < to; s++)
+                    if (cell->c.problem.seq_q == seqs[s]) {
+                        in_chunk[s - from] = cell;
+                        any = true;
+                    }
+            }
+            if (!any)
+                continue;
+            row_label(&cells[by_row[row_start[r]]], label);
+            for (int k = 0; k < LABEL_COLUMNS; k++)
+                if (shown[k])
+                    printf(k == 0 || k >= 8 ? "%-*s " : "%*s ", width[k], label[k]);
+            for (size_t s = from; s < to; s++) {
+                char text[64] = "";
+                if (in_chunk[s - from])
+                    cell_text(in_chunk[s - from], text, sizeof text);
+                printf(" %*s", cell_width, text);
+            }
+            putchar('\n');
+        }
+    }
+done:
+    free(seqs);
+    free(row_of);
+    free(row_first);
+    free(by_row);
+    free(row_start);
 }
 
 typedef struct sweep {
@@ -426,8 +555,13 @@ int attn_cmd_bench(int argc, char **argv) {
     printf("bench: %zu case(s) x %zu thread count(s) x %zu implementation(s); OpenBLAS core %s; "
            "report %s\n",
            s.suite.count, s.thread_count, s.impl_count, s.env.blas_core, path);
+    fflush(stdout);
     attn_interrupt_install();
     if (run_sweep(&s, &err)) {
+        status = attn_cli_report(&err);
+        goto done;
+    }
+    if (!attn_interrupted && attn_csv_finish(&s.csv, &err)) {
         status = attn_cli_report(&err);
         goto done;
     }
@@ -438,11 +572,25 @@ int attn_cmd_bench(int argc, char **argv) {
            s.counts[ATTN_BENCH_OVER_BUDGET], s.counts[ATTN_BENCH_OVER_MEMORY],
            s.counts[ATTN_BENCH_ERROR], path);
     if (attn_interrupted) {
-        fprintf(stderr, "attnbench: interrupted by signal %d; %s holds the %zu rows finished\n",
-                (int)attn_interrupted, path, s.cell_count);
+        if (s.csv.rows > 0 || !s.csv.file.existed)
+            fprintf(stderr, "attnbench: interrupted by signal %d; %s holds the %zu rows finished\n",
+                    (int)attn_interrupted, path, s.csv.rows);
+        else
+            fprintf(stderr,
+                    "attnbench: interrupted by signal %d before any row was finished; %s was "
+                    "left as it was\n",
+                    (int)attn_interrupted, path);
         status = 128 + (int)attn_interrupted;
     } else if (s.counts[ATTN_BENCH_WRONG] || s.counts[ATTN_BENCH_ERROR])
         status = ATTN_EXIT_CHECK_FAILED;
+    else if (s.counts[ATTN_BENCH_OK] == 0) {
+        fprintf(stderr,
+                "attnbench: bench measured nothing: no row is ok (%zu skipped, %zu over_budget, "
+                "%zu over_memory)\n",
+                s.counts[ATTN_BENCH_SKIPPED], s.counts[ATTN_BENCH_OVER_BUDGET],
+                s.counts[ATTN_BENCH_OVER_MEMORY]);
+        status = ATTN_EXIT_BAD_INPUT;
+    }
 done:
     attn_runner_shutdown();
     attn_csv_close(&s.csv);

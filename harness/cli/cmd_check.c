@@ -9,7 +9,9 @@
 #include "check.h"
 #include "cli.h"
 #include "csv.h"
+#include "environment.h"
 #include "golden.h"
+#include "output_file.h"
 #include "plugin.h"
 #include "runner.h"
 #include "suite.h"
@@ -31,8 +33,13 @@ static const char check_help[] =
     "  --golden DIR      golden set to compare with (default: the suite's committed set,\n"
     "                    suites/golden/NAME, when it exists; otherwise the reference runs now)\n"
     "  --no-golden       compute the reference now even when a golden set exists\n"
-    "  --threads N       threads each implementation may use (default: all cores)\n"
-    "  --csv FILE        also write one CSV row per (implementation, case)\n"
+    "  --threads N       threads each implementation may use (default: all cores; at most\n"
+    "                    1024, or the number of online CPUs when larger)\n"
+    "  --csv FILE        also write one CSV row per (implementation, case), appended as\n"
+    "                    each is judged (an interrupted run leaves the rows so far); a\n"
+    "                    regular file there is replaced when the first row is written, a\n"
+    "                    device or FIFO (/dev/stdout) written through, a folder refused,\n"
+    "                    and a report another attnbench is writing refused (exit 2)\n"
     "  --quiet           print only cases that FAILED or hit an ERROR, and the summary\n"
     "                    (which counts the SKIPPED ones)\n"
     "  --layout L,M|all  tensor layouts to judge each case in (default: all):\n"
@@ -50,8 +57,13 @@ static const char check_help[] =
     "Statuses: PASSED; FAILED (wrong result, out-of-bounds read or write, unwritten element,\n"
     "modified input);\n"
     "SKIPPED (the implementation declares it does not support the case; never a pass);\n"
-    "ERROR (the implementation could not run). Exit status: 0 all ran cases passed,\n"
-    "1 a case FAILED or hit an ERROR, 2 bad usage or input, 3 internal error.\n";
+    "ERROR (the implementation could not run). Exit status: 0 every case ran passed and\n"
+    "at least one did; 1 a case FAILED or hit an ERROR; 2 bad usage or input, or nothing\n"
+    "was verified (every case SKIPPED: 0 passed, 0 failed); 3 internal error.\n";
+
+/* The most cases of one run: the suite grammar's cap (harness/core/suite.c), which --seed
+ * may not get around. */
+#define CHECK_MAX_CASES 1000000u
 
 typedef struct check_options {
     const char *impls, *suite, *case_text, *seeds, *golden, *csv;
@@ -85,7 +97,7 @@ static int parse_options(int argc, char **argv, check_options *o, attn_error *er
         ATTN_TEXT("--seed", &o->seeds),
         ATTN_TEXT("--golden", &o->golden),
         ATTN_TEXT("--csv", &o->csv),
-        ATTN_VALUE("--threads", &o->threads, attn_cli_parse_positive),
+        ATTN_VALUE("--threads", &o->threads, attn_cli_parse_threads),
         ATTN_VALUE("--layout", &o->layouts, attn_cli_parse_layouts),
         ATTN_VALUE("--timeout", &o->timeout, attn_cli_parse_timeout),
     };
@@ -94,6 +106,17 @@ static int parse_options(int argc, char **argv, check_options *o, attn_error *er
         return -1;
     if (o->suite && o->case_text)
         return attn_fail_input(err, "check: give --suite or --case, not both");
+    if (o->case_text && o->case_text[strspn(o->case_text, " \t")] == '\0')
+        return attn_fail_input(err,
+                               "--case '%s': empty case; give fields such as 'nq=17 d=64' "
+                               "(unset ones take their defaults)",
+                               o->case_text);
+    if (o->suite && !*o->suite)
+        return attn_fail_input(err, "--suite '': empty suite name");
+    if (o->csv && attn_output_check_path(o->csv, err)) {
+        attn_error_prefix(err, "--csv");
+        return -1;
+    }
     if (o->golden && (o->no_golden || o->seeds || o->case_text))
         return attn_fail_input(err, "check: --golden cannot go with --no-golden, --seed or --case");
     return 0;
@@ -121,6 +144,12 @@ static int load_cases(const check_options *o, attn_suite *suite, attn_error *err
     size_t seeds = 1;
     for (const char *c = o->seeds; *c; c++)
         seeds += *c == ',';
+    if ((double)seeds * (double)suite->count > CHECK_MAX_CASES)
+        return attn_fail_input(err,
+                               "--seed: %zu seeds x %zu cases = %.0f cases, over the cap of %u "
+                               "cases of a run",
+                               seeds, suite->count, (double)seeds * (double)suite->count,
+                               CHECK_MAX_CASES);
     seeded.cases = malloc(suite->count * seeds * sizeof *seeded.cases);
     if (!seeded.cases)
         return attn_fail_internal(err, "out of memory");
@@ -167,6 +196,53 @@ static int choose_golden(const check_options *o, char *dir, size_t size, attn_er
     return 0;
 }
 
+/* A golden set must hold every case of the suite: found out before the run, not when
+ * the first case past its end is reached. */
+static int check_golden_count(const char *dir, const attn_suite *suite, attn_error *err) {
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/case-%04zu", dir, suite->count);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    size_t have = 0;
+    for (;;) {
+        snprintf(path, sizeof path, "%s/case-%04zu", dir, have + 1);
+        if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+            break;
+        have++;
+    }
+    return attn_fail_input(err,
+                           "golden set %s holds %zu case(s) but the suite %s has %zu: the set "
+                           "is stale (rewrite it with attnbench golden, or use --no-golden)",
+                           dir, have, suite->path, suite->count);
+}
+
+/* Appends text to out quoted for a POSIX shell (as is when nothing needs quoting). */
+static void shell_quote(const char *text, char *out, size_t size) {
+    size_t at = strlen(out);
+    bool plain = *text != '\0';
+    for (const char *c = text; *c && plain; c++)
+        plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                       "_-+=.,:/@%",
+                       *c) != NULL;
+    if (plain) {
+        snprintf(out + at, size - at, "%s", text);
+        return;
+    }
+    if (at + 1 < size)
+        out[at++] = '\'';
+    for (const char *c = text; *c && at + 5 < size; c++) {
+        if (*c == '\'') {
+            memcpy(out + at, "'\\''", 4);
+            at += 4;
+        } else
+            out[at++] = *c;
+    }
+    if (at + 1 < size)
+        out[at++] = '\'';
+    out[at] = '\0';
+}
+
 static void format_number(double x, char *out, size_t size) {
     snprintf(out, size, "%.9g", x);
 }
@@ -178,25 +254,34 @@ static const char *lse_note(const attn_impl *impl, const attn_check_result *r) {
 }
 
 static void print_result(const attn_impl *impl, const attn_case *c, attn_layout layout,
-                         const attn_check_result *r, const check_options *o) {
+                         const attn_check_result *r, const check_options *o, int name_width) {
     char text[ATTN_CASE_STRING_MAX];
     attn_case_format(c, text);
     if (o->quiet && (r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_SKIPPED))
         return;
     if (r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_FAILED)
-        printf("%-7s %-10s %-4s err/tol %-9.3g %s%s\n", attn_status_name(r->status), impl->name,
-               attn_layout_name(layout), r->compare.err_ratio, text, lse_note(impl, r));
+        printf("%-7s %-*s %-4s err/tol %-9.3g %s%s\n", attn_status_name(r->status), name_width,
+               impl->name, attn_layout_name(layout), r->compare.err_ratio, text, lse_note(impl, r));
     else
-        printf("%-7s %-10s %-4s %-17s %s\n", attn_status_name(r->status), impl->name,
+        printf("%-7s %-*s %-4s %-17s %s\n", attn_status_name(r->status), name_width, impl->name,
                attn_layout_name(layout), "", text);
     if (r->status != ATTN_STATUS_PASSED)
         printf("        %s\n", r->reason);
-    if (r->status == ATTN_STATUS_FAILED || r->status == ATTN_STATUS_ERROR)
-        printf("        rerun: attnbench check%s%s --impl %s --threads %d --layout %s --case "
-               "'%s'\n",
-               attn_impl_origin(impl) ? " --plugin " : "",
-               attn_impl_origin(impl) ? attn_impl_origin(impl) : "", impl->name, o->threads,
-               attn_layout_name(layout), text);
+    if (r->status == ATTN_STATUS_FAILED || r->status == ATTN_STATUS_ERROR) {
+        /* pasted into a shell as it is: every path and value quoted where needed */
+        char line[8192] = "attnbench check";
+        if (attn_impl_origin(impl)) {
+            strcat(line, " --plugin ");
+            shell_quote(attn_impl_origin(impl), line, sizeof line);
+        }
+        strcat(line, " --impl ");
+        shell_quote(impl->name, line, sizeof line);
+        size_t at = strlen(line);
+        snprintf(line + at, sizeof line - at, " --threads %d --layout %s --case ", o->threads,
+                 attn_layout_name(layout));
+        shell_quote(text, line, sizeof line);
+        printf("        rerun: %s\n", line);
+    }
 }
 
 static int write_csv_row(attn_csv *csv, const attn_impl *impl, const attn_case *c,
@@ -254,6 +339,14 @@ int attn_cmd_check(int argc, char **argv) {
     }
     static const char *const header[] = {"impl",      "case",   "layout", "status", "max_abs_err",
                                          "err_ratio", "rel_l2", "worst",  "lse",    "reason"};
+    if (golden[0] && check_golden_count(golden, &suite, &err)) {
+        status = attn_cli_report(&err);
+        goto done;
+    }
+    int name_width = 4; /* "impl" */
+    for (size_t m = 0; m < impl_count; m++)
+        if ((int)strlen(impls[m]->name) > name_width)
+            name_width = (int)strlen(impls[m]->name);
     if (o.csv && attn_csv_open(&csv, o.csv, header, sizeof header / sizeof header[0], &err)) {
         status = attn_cli_report(&err);
         goto done;
@@ -270,9 +363,10 @@ int attn_cmd_check(int argc, char **argv) {
             goto done;
         }
     }
-    printf("checking %zu implementation(s) on %zu case(s) from %s, %d thread(s); reference: %s\n",
+    printf("checking %zu implementation(s) on %zu case(s) from %s, %d thread(s); reference: %s; "
+           "kernel_isa=%s\n",
            impl_count, suite.count, o.case_text ? "--case" : suite.path, o.threads,
-           golden[0] ? golden : "computed now");
+           golden[0] ? golden : "computed now", attn_kernel_table());
     for (size_t n = 0; n < suite.count; n++) {
         attn_case_data data;
         int rc = golden[0] ? attn_golden_load(golden, n, &suite.cases[n], &data, &err)
@@ -287,7 +381,7 @@ int attn_cmd_check(int argc, char **argv) {
                     continue;
                 attn_check_result result;
                 attn_check_case(impls[m], &data, (attn_layout)layout, o.threads, &result);
-                print_result(impls[m], &data.c, (attn_layout)layout, &result, &o);
+                print_result(impls[m], &data.c, (attn_layout)layout, &result, &o, name_width);
                 tally(&tallies[m], &result);
                 if (o.csv &&
                     write_csv_row(&csv, impls[m], &data.c, (attn_layout)layout, &result, &err)) {
@@ -299,11 +393,11 @@ int attn_cmd_check(int argc, char **argv) {
         attn_case_data_free(&data);
     }
     size_t totals[ATTN_STATUS_COUNT] = {0};
-    printf("\n%-10s %7s %7s %7s %7s  %s\n", "impl", "passed", "failed", "skipped", "errors",
-           "worst err/tol of a pass | largest err/tol of a failure");
+    printf("\n%-*s %7s %7s %7s %7s  %s\n", name_width, "impl", "passed", "failed", "skipped",
+           "errors", "worst err/tol of a pass | largest err/tol of a failure");
     for (size_t m = 0; m < impl_count; m++) {
         const impl_tally *t = &tallies[m];
-        printf("%-10s %7zu %7zu %7zu %7zu  %.3g | %.3g%s\n", impls[m]->name,
+        printf("%-*s %7zu %7zu %7zu %7zu  %.3g | %.3g%s\n", name_width, impls[m]->name,
                t->counts[ATTN_STATUS_PASSED], t->counts[ATTN_STATUS_FAILED],
                t->counts[ATTN_STATUS_SKIPPED], t->counts[ATTN_STATUS_ERROR], t->worst_passing_ratio,
                t->largest_failing_ratio,
@@ -314,10 +408,23 @@ int attn_cmd_check(int argc, char **argv) {
     }
     printf("check: %zu passed, %zu failed, %zu skipped\n", totals[ATTN_STATUS_PASSED],
            totals[ATTN_STATUS_FAILED] + totals[ATTN_STATUS_ERROR], totals[ATTN_STATUS_SKIPPED]);
-    if (totals[ATTN_STATUS_FAILED] + totals[ATTN_STATUS_ERROR] > 0)
-        status = ATTN_EXIT_CHECK_FAILED;
+    if (o.csv && attn_csv_finish(&csv, &err)) {
+        status = attn_cli_report(&err);
+        goto done;
+    }
     if (o.csv)
         printf("per-case results written to %s\n", o.csv);
+    if (totals[ATTN_STATUS_FAILED] + totals[ATTN_STATUS_ERROR] > 0)
+        status = ATTN_EXIT_CHECK_FAILED;
+    else if (totals[ATTN_STATUS_PASSED] == 0) {
+        /* green for nothing would read as a pass */
+        fflush(stdout);
+        fprintf(stderr,
+                "attnbench: check verified nothing: 0 passed and 0 failed, every case was "
+                "SKIPPED (the reasons are on each SKIPPED line%s)\n",
+                o.quiet ? ", shown without --quiet" : "");
+        status = ATTN_EXIT_BAD_INPUT;
+    }
 done:
     attn_runner_shutdown();
     attn_csv_close(&csv);

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "golden.h"
+#include "interrupt.h"
 
 static const char golden_help[] =
     "usage: attnbench golden --suite NAME|FILE --out DIR\n"
@@ -12,8 +13,20 @@ static const char golden_help[] =
     "Runs the float64 reference on every case of the suite and writes, per case, the\n"
     "inputs (float32), the outputs and their tolerances (float64) and the case string as\n"
     ".npy files under DIR/case-NNNN/, with a SHA256SUMS file that `attnbench check` (and\n"
-    "`sha256sum -c`) verifies. The set is built beside DIR and moved into place only when\n"
-    "complete; an existing set at DIR is replaced.\n";
+    "`sha256sum -c`) verifies, and the marker file DIR/ATTNBENCH_GOLDEN_SET. The set is\n"
+    "built beside DIR (DIR.partial-PID) and moved into place only when complete.\n"
+    "\n"
+    "DIR may be new, an empty folder, or a golden set written by attnbench (with the\n"
+    "marker, or case-0001/SHA256SUMS, and nothing else than its case folders): that set\n"
+    "is replaced. Anything else (a file, a symbolic link, '.', a folder holding other\n"
+    "files) is refused with exit status 2 and left untouched.\n"
+    "\n"
+    "Ctrl-C or SIGTERM stops at the next case, removes DIR.partial-PID and leaves DIR\n"
+    "unchanged; a DIR.partial-PID whose process no longer runs (killed) is removed by the\n"
+    "next golden run for DIR.\n"
+    "\n"
+    "Exit status: 0 written; 2 bad usage or a DIR that may not be replaced; 3 internal\n"
+    "error; 128 + signal number when interrupted.\n";
 
 static void show_progress(size_t done, size_t total) {
     fprintf(stderr, "\rgolden: %zu/%zu cases", done, total);
@@ -41,10 +54,17 @@ int attn_cmd_golden(int argc, char **argv) {
     if (attn_suite_resolve(suite_name, path, sizeof path, &err) ||
         attn_suite_load(path, &suite, &err))
         return attn_cli_report(&err);
-    int rc =
-        attn_golden_write_suite(&suite, out, isatty(STDERR_FILENO) ? show_progress : NULL, &err);
+    attn_interrupt_install();
+    int rc = attn_golden_write_suite(&suite, out, isatty(STDERR_FILENO) ? show_progress : NULL,
+                                     &attn_interrupted, &err);
     if (rc == 0)
         printf("golden: wrote %zu cases of %s to %s\n", suite.count, path, out);
     attn_suite_free(&suite);
+    if (rc && attn_interrupted) {
+        if (isatty(STDERR_FILENO))
+            fputc('\n', stderr);
+        attn_cli_report(&err);
+        return 128 + (int)attn_interrupted;
+    }
     return rc ? attn_cli_report(&err) : ATTN_EXIT_OK;
 }

@@ -46,13 +46,17 @@ int attn_cmd_list(int argc, char **argv) {
             puts(impls[n]->name);
         return ATTN_EXIT_OK;
     }
+    /* One column for every name, as wide as the longest (ATTN_NAME_MAX at most) */
+    int width = 10;
+    for (size_t n = 0; n < count; n++)
+        width = (int)strlen(impls[n]->name) > width ? (int)strlen(impls[n]->name) : width;
     puts("implementations:");
     for (size_t n = 0; n < count; n++) {
-        printf("  %-10s %s\n  %-10s supports: ", impls[n]->name, impls[n]->summary, "");
+        printf("  %-*s %s\n  %-*s supports: ", width, impls[n]->name, impls[n]->summary, width, "");
         print_caps(impls[n]->caps);
         const char *origin = attn_impl_origin(impls[n]);
         if (origin)
-            printf("\n  %-10s plugin: %s", "", origin);
+            printf("\n  %-*s plugin: %s", width, "", origin);
         putchar('\n');
     }
     const char *dir = attn_suites_dir();
@@ -60,6 +64,14 @@ int attn_cmd_list(int argc, char **argv) {
     DIR *folder = opendir(dir);
     if (folder) {
         struct dirent *entry;
+        int suite_width = 20;
+        while ((entry = readdir(folder)) != NULL) {
+            size_t length = strlen(entry->d_name);
+            if (length >= 7 && strcmp(entry->d_name + length - 6, ".suite") == 0 &&
+                (int)length - 6 > suite_width)
+                suite_width = (int)length - 6;
+        }
+        rewinddir(folder);
         while ((entry = readdir(folder)) != NULL) {
             size_t length = strlen(entry->d_name);
             if (length < 7 || strcmp(entry->d_name + length - 6, ".suite") != 0)
@@ -69,11 +81,12 @@ int attn_cmd_list(int argc, char **argv) {
             attn_error err;
             snprintf(path, sizeof path, "%s/%s", dir, entry->d_name);
             if (attn_suite_load(path, &suite, &err) == 0) {
-                printf("  %-20.*s %zu cases\n", (int)length - 6, entry->d_name, suite.count);
+                printf("  %-*.*s %zu cases\n", suite_width, (int)length - 6, entry->d_name,
+                       suite.count);
                 attn_suite_free(&suite);
             } else
-                printf("  %-20.*s (does not parse: %s)\n", (int)length - 6, entry->d_name,
-                       err.message);
+                printf("  %-*.*s (does not parse: %s)\n", suite_width, (int)length - 6,
+                       entry->d_name, err.message);
         }
         closedir(folder);
     } else

@@ -1,5 +1,6 @@
 /* attnbench run: one implementation (or the reference) on tensors from .npy files. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "cli.h"
 #include "plugin.h"
 #include "npy.h"
+#include "output_file.h"
 #include "runner.h"
 #include "stage.h"
 
@@ -28,11 +30,17 @@ static const char run_help[] =
     "                 j <= i + Nkv - Nq (PyTorch's is_causal is top-left aligned; the two\n"
     "                 agree only when Nq == Nkv)\n"
     "  --window L:R   local window: L keys left and R right of the diagonal (-1: unbounded)\n"
-    "  --threads N    threads the implementation may use (default: all cores)\n"
+    "  --threads N    threads the implementation may use (default: all cores; at most 1024,\n"
+    "                 or the number of online CPUs when larger)\n"
     "  --timeout S    plugin code (any code, with --isolate) that makes no progress for S\n"
     "                 seconds is killed: exit 3 (default 300; 0: none)\n"
     "  --isolate      run a built-in in a worker process too\n"
-    "Exit status: 0; 2 bad usage or input; 3 the implementation failed, crashed or hung.\n";
+    "\n"
+    "--out and --lse: a regular file there is replaced whole (a symbolic link's target is\n"
+    "replaced); a device or FIFO (/dev/null, /dev/stdout) is written through; a folder is\n"
+    "refused.\n"
+    "Exit status: 0; 2 bad usage or input (also a bad output path); 3 the implementation\n"
+    "failed, crashed, hung or left part of O or LSE unwritten, or a write failed.\n";
 
 typedef struct run_options {
     const char *impl, *q, *k, *v, *out, *lse, *scale, *window;
@@ -59,7 +67,7 @@ static int parse_options(int argc, char **argv, run_options *o, attn_error *err)
         ATTN_TEXT("--lse", &o->lse),
         ATTN_TEXT("--scale", &o->scale),
         ATTN_TEXT("--window", &o->window),
-        ATTN_VALUE("--threads", &o->threads, attn_cli_parse_positive),
+        ATTN_VALUE("--threads", &o->threads, attn_cli_parse_threads),
         ATTN_VALUE("--timeout", &o->timeout, attn_cli_parse_timeout),
     };
     if (attn_cli_parse(argc, argv, "run", options, sizeof options / sizeof options[0], print_help,
@@ -69,19 +77,23 @@ static int parse_options(int argc, char **argv, run_options *o, attn_error *err)
         return attn_fail_input(err, "run: --impl, --q, --k, --v and --out are required");
     if (o->causal && o->window)
         return attn_fail_input(err, "run: give --causal or --window, not both");
+    /* a folder, a missing folder or "" is refused now, not after the computation */
+    if (attn_output_check_path(o->out, err)) {
+        attn_error_prefix(err, "--out");
+        return -1;
+    }
+    if (o->lse && attn_output_check_path(o->lse, err)) {
+        attn_error_prefix(err, "--lse");
+        return -1;
+    }
     return 0;
 }
 
 /* Reads a float32 tensor of rank 2..4 and pads its shape to rank 4 with leading 1s. */
 static int read_tensor(const char *option, const char *path, attn_array *a, int64_t shape[4],
                        attn_error *err) {
-    if (attn_npy_read(path, a, err))
+    if (attn_npy_read_float32(path, a, err))
         return -1;
-    if (a->dtype != ATTN_DTYPE_F32)
-        return attn_fail_input(err,
-                               "%s %s: dtype is float64; attention inputs are float32 "
-                               "(numpy: x.astype(np.float32))",
-                               option, path);
     if (a->rank < 2 || a->rank > 4)
         return attn_fail_input(err, "%s %s: rank %d; expected [B][H][N][D], [H][N][D] or [N][D]",
                                option, path, a->rank);
@@ -137,6 +149,40 @@ static int run_reference(const attn_case_data *d, const run_options *o, const in
     return 0;
 }
 
+/* The first element of a dense [B][H][N][W] tensor still holding the poison that was
+ * there before the call, or -1. */
+static long long first_unwritten(const float *x, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        uint32_t bits;
+        memcpy(&bits, &x[i], sizeof bits);
+        if (bits == ATTN_UNWRITTEN_BITS)
+            return (long long)i;
+    }
+    return -1;
+}
+
+/* An implementation that returned OK but left part of O (or LSE) unwritten would have
+ * its poison saved as if it were a result: that is its failure, exit 3. */
+static int check_written(const attn_impl *impl, const attn_problem *p, const float *o,
+                         const float *lse, attn_error *err) {
+    int64_t h = p->heads_q, n = p->seq_q, dv = p->head_dim_v;
+    size_t rows = (size_t)(p->batch * h * n);
+    long long at = first_unwritten(o, rows * (size_t)dv);
+    if (at >= 0)
+        return attn_fail_internal(err,
+                                  "%s returned OK but never wrote O[%lld][%lld][%lld][%lld] "
+                                  "(the first unwritten element; nothing saved)",
+                                  impl->name, at / (dv * n * h), at / (dv * n) % h, at / dv % n,
+                                  at % dv);
+    at = lse ? first_unwritten(lse, rows) : -1;
+    if (at >= 0)
+        return attn_fail_internal(err,
+                                  "%s returned OK but never wrote LSE[%lld][%lld][%lld] "
+                                  "(the first unwritten element; nothing saved)",
+                                  impl->name, at / (n * h), at / n % h, at % n);
+    return 0;
+}
+
 static int run_impl(const attn_impl *impl, const attn_case_data *d, const run_options *o,
                     const int64_t qs[4], int rank, attn_error *err) {
     const attn_problem *p = &d->c.problem;
@@ -159,7 +205,7 @@ static int run_impl(const attn_impl *impl, const attn_case_data *d, const run_op
     }
     attn_stage_set_inputs(&stage, 0, d->q, d->k, d->v);
     attn_stage_use(&stage, 0);
-    attn_run_call call = {p, &stage.layout, o->threads, o->lse != NULL, 1};
+    attn_run_call call = {p, &stage.layout, o->threads, o->lse != NULL, 1, 0};
     attn_run_outcome outcome;
     attn_run_forward(impl, &stage.arena, &call, &outcome);
     int64_t o_shape[4] = {qs[0], qs[1], qs[2], p->head_dim_v};
@@ -176,6 +222,9 @@ static int run_impl(const attn_impl *impl, const attn_case_data *d, const run_op
         rc = attn_fail_internal(err, "%s: %s", impl->name, reason);
     if (rc == 0) {
         attn_stage_outputs(&stage, out, o->lse ? out + d->sizes.o : NULL);
+        rc = check_written(impl, p, out, o->lse ? out + d->sizes.o : NULL, err);
+    }
+    if (rc == 0) {
         if (attn_npy_write(o->out, ATTN_DTYPE_F32, rank, o_shape + 4 - rank, out, err) ||
             (o->lse && attn_npy_write(o->lse, ATTN_DTYPE_F32, rank - 1, o_shape + 4 - rank,
                                       out + d->sizes.o, err)))
@@ -215,7 +264,9 @@ int attn_cmd_run(int argc, char **argv) {
     memcpy(data.v, v.data, data.sizes.v * sizeof(float));
     if (attn_check_inputs_finite(o.q, data.q, data.sizes.q, &err) ||
         attn_check_inputs_finite(o.k, data.k, data.sizes.k, &err) ||
-        attn_check_inputs_finite(o.v, data.v, data.sizes.v, &err)) {
+        attn_check_inputs_finite(o.v, data.v, data.sizes.v, &err) ||
+        attn_check_input_magnitudes(&c.problem, o.q, data.q, data.sizes.q, o.k, data.k,
+                                    data.sizes.k, &err)) {
         status = attn_cli_report(&err);
         goto done;
     }

@@ -2,9 +2,10 @@
 #include "error.h"
 
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "checked.h"
 
 static int record(attn_error *err, int kind, const char *format, va_list ap) {
     if (err) {
@@ -54,15 +55,9 @@ void attn_error_prefix(attn_error *err, const char *format, ...) {
 }
 
 int attn_size_mul(size_t a, size_t b, size_t *out) {
-    if (a != 0 && b > SIZE_MAX / a)
-        return -1;
-    *out = a * b;
-    return 0;
+    return attn_checked_mul(a, b, out) ? 0 : -1;
 }
 
 int attn_size_add(size_t a, size_t b, size_t *out) {
-    if (b > SIZE_MAX - a)
-        return -1;
-    *out = a + b;
-    return 0;
+    return attn_checked_add(a, b, out) ? 0 : -1;
 }

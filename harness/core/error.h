@@ -27,7 +27,8 @@ int attn_fail_internal(attn_error *err, const char *format, ...)
 void attn_error_prefix(attn_error *err, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Overflow-checked size arithmetic: return -1 (and leave *out alone) on overflow. */
+/* Overflow-checked size arithmetic: return -1 (and leave *out alone) on overflow (the
+ * int-returning forms of checked.h's helpers). */
 int attn_size_mul(size_t a, size_t b, size_t *out);
 int attn_size_add(size_t a, size_t b, size_t *out);
 

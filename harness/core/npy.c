@@ -3,6 +3,8 @@
 
 #include "npy.h"
 
+#include "output_file.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -98,41 +100,15 @@ int attn_npy_write(const char *path, attn_dtype dtype, int rank, const int64_t *
     if (header_len == 0)
         return attn_fail_internal(err, "%s: header does not fit", path);
 
-    size_t tmp_size = strlen(path) + 32;
-    char *tmp = malloc(tmp_size);
-    if (!tmp)
-        return attn_fail_internal(err, "%s: out of memory", path);
-    snprintf(tmp, tmp_size, "%s.tmp.%ld", path, (long)getpid());
-
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        int saved = errno;
-        attn_fail_internal(err, "%s: cannot create %s: %s", path, tmp, strerror(saved));
-        free(tmp);
+    /* a regular file (or new path) is replaced whole, a device written through */
+    attn_output out;
+    if (attn_output_open(&out, path, 0, err))
+        return -1;
+    if (attn_output_write(&out, header, header_len, err) ||
+        (bytes > 0 && attn_output_write(&out, data, bytes, err)) || attn_output_commit(&out, err)) {
+        attn_output_discard(&out);
         return -1;
     }
-    const char *what = NULL;
-    int saved = 0;
-    if (fwrite(header, 1, header_len, f) != header_len ||
-        (bytes > 0 && fwrite(data, 1, bytes, f) != bytes) || fflush(f) != 0) {
-        what = "write failed";
-        saved = errno;
-    }
-    if (fclose(f) != 0 && !what) {
-        what = "close failed";
-        saved = errno;
-    }
-    if (!what && rename(tmp, path) != 0) {
-        what = "rename failed";
-        saved = errno;
-    }
-    if (what) {
-        remove(tmp);
-        attn_fail_internal(err, "%s: %s: %s", path, what, strerror(saved));
-        free(tmp);
-        return -1;
-    }
-    free(tmp);
     return 0;
 }
 
@@ -257,11 +233,24 @@ static int parse_shape(cursor *c, int64_t *shape, int *rank) {
     return 0;
 }
 
-static int parse_descr(cursor *c, attn_dtype *dtype) {
+/* Bits of the dtypes a reader accepts. */
+#define ACCEPT_F32 (1u << ATTN_DTYPE_F32)
+#define ACCEPT_F64 (1u << ATTN_DTYPE_F64)
+
+/* What the accepted dtypes are, for messages. */
+static const char *accepted_text(unsigned accepted) {
+    if (accepted == ACCEPT_F32)
+        return "only '<f4' (float32)";
+    if (accepted == ACCEPT_F64)
+        return "only '<f8' (float64)";
+    return "only '<f4' (float32) and '<f8' (float64)";
+}
+
+static int parse_descr(cursor *c, unsigned accepted, attn_dtype *dtype) {
     skip_space(c);
     if (c->p < c->end && (*c->p == '[' || *c->p == '{'))
-        return attn_fail_input(
-            c->err, "%s: structured dtypes are unsupported (only '<f4' and '<f8')", c->path);
+        return attn_fail_input(c->err, "%s: structured dtypes are unsupported (%s)", c->path,
+                               accepted_text(accepted));
     const char *s;
     size_t len;
     if (parse_string(c, &s, &len) != 0)
@@ -272,17 +261,23 @@ static int parse_descr(cursor *c, attn_dtype *dtype) {
     else if (len == 3 && memcmp(s, "<f8", 3) == 0)
         *dtype = ATTN_DTYPE_F64;
     else if (len > 0 && s[0] == '>')
-        return attn_fail_input(c->err,
-                               "%s: big-endian dtype '%.*s' is unsupported (only '<f4' and '<f8')",
-                               c->path, shown, s);
+        return attn_fail_input(c->err, "%s: big-endian dtype '%.*s' is unsupported (%s)", c->path,
+                               shown, s, accepted_text(accepted));
     else
-        return attn_fail_input(c->err, "%s: unsupported dtype '%.*s' (only '<f4' and '<f8')",
-                               c->path, shown, s);
+        return attn_fail_input(c->err, "%s: unsupported dtype '%.*s' (%s)", c->path, shown, s,
+                               accepted_text(accepted));
+    if (!(accepted & (1u << *dtype)))
+        return attn_fail_input(c->err,
+                               "%s: dtype is %s ('%.*s'); expected %s (numpy: "
+                               "x.astype(np.%s))",
+                               c->path, *dtype == ATTN_DTYPE_F64 ? "float64" : "float32", shown, s,
+                               accepted_text(accepted),
+                               accepted & ACCEPT_F32 ? "float32" : "float64");
     return 0;
 }
 
-static int parse_header(const char *path, const char *text, size_t len, attn_array *out,
-                        attn_error *err) {
+static int parse_header(const char *path, const char *text, size_t len, unsigned accepted,
+                        attn_array *out, attn_error *err) {
     cursor c = {text, text, text + len, path, err};
     bool have_descr = false, have_order = false, have_shape = false;
     if (!accept(&c, '{'))
@@ -311,7 +306,7 @@ static int parse_header(const char *path, const char *text, size_t len, attn_arr
         if (!accept(&c, ':'))
             return syntax_error(&c, "':' after a key");
         if (seen == &have_descr) {
-            if (parse_descr(&c, &out->dtype) != 0)
+            if (parse_descr(&c, accepted, &out->dtype) != 0)
                 return -1;
         } else if (seen == &have_shape) {
             if (parse_shape(&c, out->shape, &out->rank) != 0)
@@ -341,8 +336,8 @@ static int parse_header(const char *path, const char *text, size_t len, attn_arr
 
 /* Reads the magic, version and header dict into out; leaves f at the start of the payload
  * and its offset in *data_offset. */
-static int read_header(FILE *f, const char *path, attn_array *out, size_t *data_offset,
-                       attn_error *err) {
+static int read_header(FILE *f, const char *path, unsigned accepted, attn_array *out,
+                       size_t *data_offset, attn_error *err) {
     unsigned char prefix[12];
     size_t got = fread(prefix, 1, 8, f);
     if (ferror(f))
@@ -384,18 +379,22 @@ static int read_header(FILE *f, const char *path, attn_array *out, size_t *data_
                                path, header_len, have);
     }
     text[header_len] = '\0';
-    int rc = parse_header(path, text, header_len, out, err);
+    int rc = parse_header(path, text, header_len, accepted, out, err);
     free(text);
     *data_offset = 8 + len_size + header_len;
     return rc;
 }
 
-int attn_npy_read(const char *path, attn_array *out, attn_error *err) {
+static int read_npy(const char *path, unsigned accepted, attn_array *out, attn_error *err) {
     memset(out, 0, sizeof *out);
+    if (!*path)
+        return attn_fail_input(err, "empty .npy path");
     FILE *f = fopen(path, "rb");
     if (!f) {
         int saved = errno;
-        if (saved == ENOENT || saved == ENOTDIR)
+        /* missing, unreadable or misspelt: the user's to fix */
+        if (saved == ENOENT || saved == ENOTDIR || saved == EACCES || saved == EPERM ||
+            saved == ELOOP || saved == ENAMETOOLONG || saved == EISDIR || saved == ENXIO)
             return attn_fail_input(err, "%s: cannot open: %s", path, strerror(saved));
         return attn_fail_internal(err, "%s: cannot open: %s", path, strerror(saved));
     }
@@ -412,7 +411,7 @@ int attn_npy_read(const char *path, attn_array *out, attn_error *err) {
     attn_array a;
     memset(&a, 0, sizeof a);
     size_t offset = 0, count = 0, bytes = 0;
-    if (read_header(f, path, &a, &offset, err) != 0 ||
+    if (read_header(f, path, accepted, &a, &offset, err) != 0 ||
         shape_size(path, a.dtype, a.rank, a.shape, &count, &bytes, err) != 0)
         goto fail;
 
@@ -461,6 +460,14 @@ fail:
     fclose(f);
     free(a.data);
     return -1;
+}
+
+int attn_npy_read(const char *path, attn_array *out, attn_error *err) {
+    return read_npy(path, ACCEPT_F32 | ACCEPT_F64, out, err);
+}
+
+int attn_npy_read_float32(const char *path, attn_array *out, attn_error *err) {
+    return read_npy(path, ACCEPT_F32, out, err);
 }
 
 void attn_array_free(attn_array *array) {

@@ -20,8 +20,10 @@ typedef struct attn_array {
     void *data;                       /* count elements, owned by the array */
 } attn_array;
 
-/* Writes data as an .npy (format 1.0) file at path; the file is written to a temporary
- * name and renamed, so a failed write never leaves a partial file at path. */
+/* Writes data as an .npy (format 1.0) file at path. A regular file (or a new path) is
+ * written to a temporary name and renamed, so a failed write never leaves a partial file
+ * at path; a device or FIFO (/dev/null, /dev/stdout) is written through, a symbolic link
+ * to a regular file replaces its target, a folder is refused (output_file.h). */
 int attn_npy_write(const char *path, attn_dtype dtype, int rank, const int64_t *shape,
                    const void *data, attn_error *err);
 
@@ -29,6 +31,10 @@ int attn_npy_write(const char *path, attn_dtype dtype, int rank, const int64_t *
  * Every malformed header, truncated payload or unsupported layout is a bad-input error
  * naming the path and what was wrong. On success the caller frees with attn_array_free. */
 int attn_npy_read(const char *path, attn_array *out, attn_error *err);
+
+/* attn_npy_read for inputs that must be float32: any other dtype is an error that says
+ * float32 ('<f4') is what is expected. */
+int attn_npy_read_float32(const char *path, attn_array *out, attn_error *err);
 
 void attn_array_free(attn_array *array);
 

@@ -3,11 +3,14 @@
 #include "problem.h"
 
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "checked.h"
 
 /* Largest accepted extent: keeps every product of two extents far from overflow while
  * leaving room for any size a CPU can hold. */
@@ -17,6 +20,43 @@ static const char *const dist_names[ATTN_DIST_COUNT] = {"uniform", "offset", "ti
 
 const char *attn_dist_name(attn_dist dist) {
     return (unsigned)dist < ATTN_DIST_COUNT ? dist_names[dist] : "?";
+}
+
+/* The fields each key sets (attn_case_key_fields), and their names in messages. */
+static const struct {
+    const char *key;
+    unsigned fields;
+} key_fields[] = {
+    {"b", ATTN_FIELD_BATCH},
+    {"hq", ATTN_FIELD_HEADS_Q},
+    {"hkv", ATTN_FIELD_HEADS_KV},
+    {"h", ATTN_FIELD_HEADS_Q | ATTN_FIELD_HEADS_KV},
+    {"nq", ATTN_FIELD_SEQ_Q},
+    {"nkv", ATTN_FIELD_SEQ_KV},
+    {"n", ATTN_FIELD_SEQ_Q | ATTN_FIELD_SEQ_KV},
+    {"d", ATTN_FIELD_HEAD_DIM},
+    {"dv", ATTN_FIELD_HEAD_DIM_V},
+    {"window", ATTN_FIELD_MASK},
+    {"causal", ATTN_FIELD_MASK},
+    {"scale", ATTN_FIELD_SCALE},
+    {"seed", ATTN_FIELD_SEED},
+    {"dist", ATTN_FIELD_DIST},
+};
+static const char *const field_names[] = {"b",  "hq",       "hkv",   "nq",   "nkv", "d",
+                                          "dv", "the mask", "scale", "seed", "dist"};
+
+unsigned attn_case_key_fields(const char *key) {
+    for (size_t k = 0; k < sizeof key_fields / sizeof key_fields[0]; k++)
+        if (strcmp(key_fields[k].key, key) == 0)
+            return key_fields[k].fields;
+    return 0;
+}
+
+const char *attn_case_field_name(unsigned fields) {
+    for (size_t f = 0; f < sizeof field_names / sizeof field_names[0]; f++)
+        if (fields & (1u << f))
+            return field_names[f];
+    return "?";
 }
 
 void attn_case_default(attn_case *c) {
@@ -50,9 +90,9 @@ static int parse_int(const char *key, const char *text, int64_t min, int64_t max
     char *end = NULL;
     errno = 0;
     long long value = strtoll(text, &end, 10);
-    if (end == text || *end != '\0' || errno == ERANGE)
+    if (end == text || *end != '\0')
         return attn_fail_input(err, "%s=%s: not an integer", key, text);
-    if (value < min || value > max)
+    if (errno == ERANGE || value < min || value > max)
         return attn_fail_input(err, "%s=%s: must be between %" PRId64 " and %" PRId64, key, text,
                                min, max);
     *out = value;
@@ -78,13 +118,33 @@ static int parse_window(const char *text, int64_t *left, int64_t *right, attn_er
     char left_text[64];
     size_t length = (size_t)(colon - text);
     if (length >= sizeof left_text)
-        return attn_fail_input(err, "window=%s: left bound too long", text);
+        return attn_fail_input(err, "window=%s: left bound too long (at most %" PRId64 ")", text,
+                               ATTN_MAX_EXTENT);
     memcpy(left_text, text, length);
     left_text[length] = '\0';
-    if (parse_int("window (left)", left_text, -1, ATTN_MAX_EXTENT, left, err) ||
-        parse_int("window (right)", colon + 1, -1, ATTN_MAX_EXTENT, right, err))
-        return attn_fail_input(err, "window=%s: bounds must be integers >= -1 (-1: unbounded)",
-                               text);
+    const char *const bound_texts[2] = {left_text, colon + 1};
+    const char *const sides[2] = {"left", "right"};
+    int64_t *const bounds[2] = {left, right};
+    for (int b = 0; b < 2; b++) {
+        char *end = NULL;
+        errno = 0;
+        long long value = strtoll(bound_texts[b], &end, 10);
+        if (end == bound_texts[b] || *end != '\0')
+            return attn_fail_input(err,
+                                   "window=%s: %s bound '%s' is not an integer (L:R, -1: "
+                                   "unbounded)",
+                                   text, sides[b], bound_texts[b]);
+        if ((errno == ERANGE && value > 0) || value > ATTN_MAX_EXTENT)
+            return attn_fail_input(
+                err, "window=%s: %s bound %s is too large (at most %" PRId64 "; -1: unbounded)",
+                text, sides[b], bound_texts[b], ATTN_MAX_EXTENT);
+        if (errno == ERANGE || value < -1)
+            return attn_fail_input(err,
+                                   "window=%s: %s bound %s: bounds must be >= -1 (-1: "
+                                   "unbounded)",
+                                   text, sides[b], bound_texts[b]);
+        *bounds[b] = value;
+    }
     return 0;
 }
 
@@ -162,18 +222,24 @@ int attn_case_set(attn_case *c, const char *key, const char *value, attn_error *
 
 int attn_case_sizes_of(const attn_case *c, attn_case_sizes *sizes, attn_error *err) {
     const attn_problem *p = &c->problem;
-    size_t bq = 0, bkv = 0, q_rows = 0, kv_rows = 0;
-    if (attn_size_mul((size_t)p->batch, (size_t)p->heads_q, &bq) ||
-        attn_size_mul((size_t)p->batch, (size_t)p->heads_kv, &bkv) ||
-        attn_size_mul(bq, (size_t)p->seq_q, &q_rows) ||
-        attn_size_mul(bkv, (size_t)p->seq_kv, &kv_rows) ||
-        attn_size_mul(q_rows, (size_t)p->head_dim, &sizes->q) ||
-        attn_size_mul(kv_rows, (size_t)p->head_dim, &sizes->k) ||
-        attn_size_mul(kv_rows, (size_t)p->head_dim_v, &sizes->v) ||
-        attn_size_mul(q_rows, (size_t)p->head_dim_v, &sizes->o) ||
+    const int64_t extents[] = {p->batch,  p->heads_q,  p->heads_kv,  p->seq_q,
+                               p->seq_kv, p->head_dim, p->head_dim_v};
+    for (size_t e = 0; e < sizeof extents / sizeof extents[0]; e++)
+        if (extents[e] < 1 || (uint64_t)extents[e] > SIZE_MAX)
+            return attn_fail_input(err, "tensor extent %" PRId64 " is not a positive size",
+                                   extents[e]);
+    size_t bq = 0, bkv = 0, q_rows = 0, kv_rows = 0, bytes = 0;
+    if (!attn_checked_mul((size_t)p->batch, (size_t)p->heads_q, &bq) ||
+        !attn_checked_mul((size_t)p->batch, (size_t)p->heads_kv, &bkv) ||
+        !attn_checked_mul(bq, (size_t)p->seq_q, &q_rows) ||
+        !attn_checked_mul(bkv, (size_t)p->seq_kv, &kv_rows) ||
+        !attn_checked_mul(q_rows, (size_t)p->head_dim, &sizes->q) ||
+        !attn_checked_mul(kv_rows, (size_t)p->head_dim, &sizes->k) ||
+        !attn_checked_mul(kv_rows, (size_t)p->head_dim_v, &sizes->v) ||
+        !attn_checked_mul(q_rows, (size_t)p->head_dim_v, &sizes->o) ||
         /* every tensor must also be addressable in bytes, as doubles */
-        attn_size_mul(sizes->q > sizes->k ? sizes->q : sizes->k, sizeof(double), &bq) ||
-        attn_size_mul(sizes->v > sizes->o ? sizes->v : sizes->o, sizeof(double), &bq))
+        !attn_checked_mul(sizes->q > sizes->k ? sizes->q : sizes->k, sizeof(double), &bytes) ||
+        !attn_checked_mul(sizes->v > sizes->o ? sizes->v : sizes->o, sizeof(double), &bytes))
         return attn_fail_input(err, "tensor sizes overflow size_t");
     sizes->lse = q_rows;
     sizes->rows = q_rows;
@@ -199,19 +265,40 @@ int attn_case_validate(const attn_case *c, attn_error *err) {
                                p->window_left, p->window_right);
     if (!isfinite(p->scale))
         return attn_fail_input(err, "scale=%g: must be finite", p->scale);
+    if (fabs(p->scale) > FLT_MAX) {
+        char scale[ATTN_DOUBLE_STRING_MAX];
+        attn_format_double(p->scale, scale);
+        return attn_fail_input(err,
+                               "scale=%s: not representable in float32 (|scale| at most %.9g), "
+                               "the type the implementations compute in",
+                               scale, (double)FLT_MAX);
+    }
     if ((unsigned)c->dist >= ATTN_DIST_COUNT)
         return attn_fail_input(err, "dist=%d: unknown distribution", (int)c->dist);
     attn_case_sizes sizes;
     return attn_case_sizes_of(c, &sizes, err);
 }
 
+void attn_format_double(double x, char out[ATTN_DOUBLE_STRING_MAX]) {
+    /* The fewest of 15, 16 or 17 significant digits that read back as the same double
+     * (17 always do): 0.05, not 0.050000000000000003. */
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(out, ATTN_DOUBLE_STRING_MAX, "%.*g", digits, x);
+        if (digits == 17 || !isfinite(x))
+            return;
+        double back = strtod(out, NULL);
+        if (memcmp(&back, &x, sizeof x) == 0)
+            return;
+    }
+}
+
 void attn_case_format(const attn_case *c, char out[ATTN_CASE_STRING_MAX]) {
     const attn_problem *p = &c->problem;
-    char scale[32];
+    char scale[ATTN_DOUBLE_STRING_MAX];
     if (c->scale_is_default)
         snprintf(scale, sizeof scale, "default");
     else
-        snprintf(scale, sizeof scale, "%.17g", p->scale);
+        attn_format_double(p->scale, scale);
     snprintf(out, ATTN_CASE_STRING_MAX,
              "b=%" PRId64 " hq=%" PRId64 " hkv=%" PRId64 " nq=%" PRId64 " nkv=%" PRId64
              " d=%" PRId64 " dv=%" PRId64 " window=%" PRId64 ":%" PRId64 " scale=%s seed=%" PRIu64
@@ -224,6 +311,10 @@ void attn_case_format(const attn_case *c, char out[ATTN_CASE_STRING_MAX]) {
 int attn_case_parse(const char *text, attn_case *c, attn_error *err) {
     attn_case_default(c);
     char token[256];
+    /* Which token set each field, to refuse a field given twice ("n=3 n=5", "h=2 hq=4",
+     * "causal=1 window=2:2") instead of silently keeping the last. */
+    const char *setter[ATTN_FIELD_COUNT] = {NULL};
+    size_t setter_length[ATTN_FIELD_COUNT] = {0};
     const char *cursor = text;
     for (;;) {
         while (*cursor == ' ' || *cursor == '\t')
@@ -235,22 +326,119 @@ int attn_case_parse(const char *text, attn_case *c, attn_error *err) {
             return attn_fail_input(err, "case '%s': token too long", text);
         memcpy(token, cursor, length);
         token[length] = '\0';
+        const char *token_start = cursor;
         cursor += length;
         char *equals = strchr(token, '=');
         if (!equals)
             return attn_fail_input(err, "case '%s': token '%s' is not key=value", text, token);
         *equals = '\0';
+        const unsigned fields = attn_case_key_fields(token);
+        for (int f = 0; f < ATTN_FIELD_COUNT; f++) {
+            if (!(fields & (1u << f)))
+                continue;
+            if (setter[f])
+                return attn_fail_input(err,
+                                       "case '%s': %.*s conflicts with %.*s given before (both "
+                                       "set %s): give each field once",
+                                       text, (int)length, token_start, (int)setter_length[f],
+                                       setter[f], attn_case_field_name(1u << f));
+            setter[f] = token_start;
+            setter_length[f] = length;
+        }
         if (attn_case_set(c, token, equals + 1, err)) {
             attn_error_prefix(err, "case '%s'", text);
             return -1;
         }
     }
     attn_case_finish(c);
-    if (attn_case_validate(c, err)) {
+    if (attn_case_validate(c, err) || attn_case_check_magnitudes(c, err)) {
         attn_error_prefix(err, "case '%s'", text);
         return -1;
     }
     return 0;
+}
+
+int attn_problem_check_magnitudes(const attn_problem *p, double max_abs_q, double max_abs_k,
+                                  const char *source, attn_error *err) {
+    /* The softmax subtracts each row's maximum score, so shifted scores span up to twice
+     * the largest score magnitude: half of FLT_MAX is the largest bound that keeps every
+     * intermediate of a float32 kernel finite. */
+    const double limit = FLT_MAX / 2.0;
+    const double d = (double)p->head_dim;
+    char scale[ATTN_DOUBLE_STRING_MAX];
+    attn_format_double(p->scale, scale);
+    if (!(max_abs_q <= FLT_MAX) || !(max_abs_k <= FLT_MAX))
+        return attn_fail_input(err,
+                               "scale=%s d=%" PRId64 ": the inputs themselves overflow float32 "
+                               "(max|q| = %.3g, max|k| = %.3g; %s)",
+                               scale, p->head_dim, max_abs_q, max_abs_k, source);
+    const double dot = d * max_abs_q * max_abs_k; /* q.k before the scale */
+    if (dot > limit)
+        return attn_fail_input(err,
+                               "d=%" PRId64 ": q.k can reach d * max|q| * max|k| = %.3g (max|q| = "
+                               "%.3g, max|k| = %.3g; %s), past FLT_MAX/2 = %.3g: the float32 "
+                               "problem itself overflows (softmax subtracts the row maximum, "
+                               "so scores must stay within half the float32 range)",
+                               p->head_dim, dot, max_abs_q, max_abs_k, source, limit);
+    const double score = fabs(p->scale) * dot;
+    if (score > limit)
+        return attn_fail_input(err,
+                               "scale=%s: scores can reach |scale| * d * max|q| * max|k| = %.3g "
+                               "(d = %" PRId64 ", max|q| = %.3g, max|k| = %.3g; %s), past "
+                               "FLT_MAX/2 = %.3g: the float32 problem itself overflows "
+                               "(softmax subtracts the row maximum, so scores must stay within "
+                               "half the float32 range); use a smaller scale",
+                               scale, score, p->head_dim, max_abs_q, max_abs_k, source, limit);
+    return 0;
+}
+
+int attn_case_check_magnitudes(const attn_case *c, attn_error *err) {
+    /* The largest |q| and |k| each distribution generates (generate.h), computed as
+     * attn_generate_inputs does. */
+    const attn_problem *p = &c->problem;
+    const double d = (double)p->head_dim;
+    double max_q = 1.0, max_k = 1.0;
+    char source[160];
+    switch (c->dist) {
+    case ATTN_DIST_OFFSET: {
+        const double s = fabs(p->scale) > 0 ? fabs(p->scale) : 1.0;
+        max_q = max_k = 1.1 * sqrt(200.0 / (s * d));
+        snprintf(source, sizeof source,
+                 "dist=offset draws |q| and |k| near sqrt(200 / (|scale| * d))");
+        break;
+    }
+    case ATTN_DIST_TIES:
+        max_k = 1.0 + 1.0 / 4096.0;
+        snprintf(source, sizeof source, "dist=ties draws q in [-1, 1) and k within 1 + 2^-12");
+        break;
+    case ATTN_DIST_DOMINANT: {
+        const double big = p->scale != 0 ? fabs(60.0 / (p->scale * d)) : 60.0;
+        max_k = big > 0.1 ? big : 0.1;
+        snprintf(source, sizeof source,
+                 "dist=dominant draws q in [0, 1) and one key of 60 / (scale * d)");
+        break;
+    }
+    default:
+        snprintf(source, sizeof source, "dist=%s draws q and k in [-1, 1)",
+                 attn_dist_name(c->dist));
+        break;
+    }
+    return attn_problem_check_magnitudes(p, max_q, max_k, source, err);
+}
+
+static double max_abs(const float *x, size_t count) {
+    double largest = 0;
+    for (size_t i = 0; i < count; i++)
+        largest = fabs((double)x[i]) > largest ? fabs((double)x[i]) : largest;
+    return largest;
+}
+
+int attn_check_input_magnitudes(const attn_problem *p, const char *q_name, const float *q,
+                                size_t q_count, const char *k_name, const float *k, size_t k_count,
+                                attn_error *err) {
+    char source[1024];
+    snprintf(source, sizeof source, "the largest in %.480s and %.480s", q_name, k_name);
+    return attn_problem_check_magnitudes(p, max_abs(q, q_count), max_abs(k, k_count), source, err);
 }
 
 int64_t attn_case_visible_in_row(const attn_problem *p, int64_t i) {

@@ -30,6 +30,31 @@ typedef struct attn_case {
 /* Longest canonical string, terminator included. */
 #define ATTN_CASE_STRING_MAX 256
 
+/* Room for attn_format_double's text, terminator included. */
+#define ATTN_DOUBLE_STRING_MAX 32
+
+/* The fields of a case, as bits: what each key sets (h sets hq and hkv, n sets nq and
+ * nkv, window and causal both set the mask). A key given twice, or two keys setting one
+ * field, on one case string or suite line are refused. */
+enum {
+    ATTN_FIELD_BATCH = 1u << 0,
+    ATTN_FIELD_HEADS_Q = 1u << 1,
+    ATTN_FIELD_HEADS_KV = 1u << 2,
+    ATTN_FIELD_SEQ_Q = 1u << 3,
+    ATTN_FIELD_SEQ_KV = 1u << 4,
+    ATTN_FIELD_HEAD_DIM = 1u << 5,
+    ATTN_FIELD_HEAD_DIM_V = 1u << 6,
+    ATTN_FIELD_MASK = 1u << 7,
+    ATTN_FIELD_SCALE = 1u << 8,
+    ATTN_FIELD_SEED = 1u << 9,
+    ATTN_FIELD_DIST = 1u << 10,
+    ATTN_FIELD_COUNT = 11
+};
+/* The ATTN_FIELD_ bits key sets (0 for an unknown key). */
+unsigned attn_case_key_fields(const char *key);
+/* The name of the lowest field in fields ("hq", "the mask (window)"). */
+const char *attn_case_field_name(unsigned fields);
+
 /* Element counts of the tensors of a case, overflow-checked. */
 typedef struct attn_case_sizes {
     size_t q, k, v, o, lse; /* elements */
@@ -50,17 +75,36 @@ int attn_case_set(attn_case *c, const char *key, const char *value, attn_error *
 /* Fills in derived fields (default scale) after the fields were set. */
 void attn_case_finish(attn_case *c);
 
-/* Checks every constraint of design.md section 1 and that tensor sizes fit in memory
- * arithmetic. */
+/* Checks every constraint of design.md section 1, that the scale is representable in
+ * float32 and that tensor sizes fit in memory arithmetic. */
 int attn_case_validate(const attn_case *c, attn_error *err);
+
+/* Refuses a problem for which float32 arithmetic itself overflows: inputs bounded by
+ * max_abs_q and max_abs_k (source says where the bounds come from, for the message) must
+ * keep q.k, d * max|q| * max|k|, and every score, |scale| times that, within FLT_MAX / 2
+ * (the softmax's max-shifted scores span twice the largest score). */
+int attn_problem_check_magnitudes(const attn_problem *p, double max_abs_q, double max_abs_k,
+                                  const char *source, attn_error *err);
+/* The same for the inputs the case's distribution generates (generate.h); attn_case_parse
+ * and suites apply it to every case. */
+int attn_case_check_magnitudes(const attn_case *c, attn_error *err);
+/* The same for given inputs (run's .npy files), named q_name and k_name in messages. */
+int attn_check_input_magnitudes(const attn_problem *p, const char *q_name, const float *q,
+                                size_t q_count, const char *k_name, const float *k, size_t k_count,
+                                attn_error *err);
 int attn_case_sizes_of(const attn_case *c, attn_case_sizes *sizes, attn_error *err);
 
 /* The canonical string: "b=1 hq=8 hkv=2 nq=17 nkv=33 d=64 dv=64 window=-1:0
- * scale=default seed=1 dist=uniform". Always fits in ATTN_CASE_STRING_MAX. */
+ * scale=default seed=1 dist=uniform". Always fits in ATTN_CASE_STRING_MAX. A scale is
+ * printed by attn_format_double. */
 void attn_case_format(const attn_case *c, char out[ATTN_CASE_STRING_MAX]);
 
+/* The shortest of %.15g, %.16g and %.17g that reads back as exactly x. */
+void attn_format_double(double x, char out[ATTN_DOUBLE_STRING_MAX]);
+
 /* Parses "key=value" tokens separated by spaces; missing keys take their defaults
- * (dv defaults to d). The result is validated. */
+ * (dv defaults to d). A field set twice ("n=3 n=5", "h=2 hq=4", "causal=1 window=2:2")
+ * is an error naming both tokens. The result is validated, magnitudes included. */
 int attn_case_parse(const char *text, attn_case *c, attn_error *err);
 
 /* Number of keys visible to query row i, and in total for one (batch, head). */

@@ -1,4 +1,5 @@
-/* Min, median, mean, sample standard deviation and coefficient of variation. */
+/* Min, median, mean, sample standard deviation and coefficient of variation (NaN spread
+ * for a single sample). */
 #include "stats.h"
 
 #include <math.h>
@@ -13,6 +14,8 @@ static int compare_doubles(const void *a, const void *b) {
 void attn_stats_of(const double *samples, size_t count, attn_stats *stats) {
     memset(stats, 0, sizeof *stats);
     stats->count = count;
+    stats->stddev = NAN; /* no spread without a second sample */
+    stats->cv = NAN;
     if (count == 0)
         return;
     double *sorted = malloc(count * sizeof *sorted);

@@ -6,8 +6,10 @@
 
 typedef struct attn_stats {
     size_t count;
-    double min, median, mean, stddev; /* stddev: sample standard deviation (n - 1) */
-    double cv;                        /* stddev / mean; 0 for fewer than two samples */
+    double min, median, mean;
+    /* Sample standard deviation (n - 1) and stddev / mean. NaN for fewer than two samples:
+     * one sample has no spread, and 0 would claim a perfectly steady measurement. */
+    double stddev, cv;
 } attn_stats;
 
 /* Statistics of count samples (count >= 1); samples are not modified. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "paths.h"
 
@@ -112,7 +113,42 @@ static int check_list(const char *key, const char *list, attn_error *err) {
     }
 }
 
-static int set_key(settings *s, const char *token, attn_error *err) {
+/* The tokens of one line that set each field (ATTN_FIELD_ bits), to refuse a field set
+ * twice among the case keys of one line ("n=3 n=5", "h=2 hq=4", "causal=1 window=2:2").
+ * Among persistent keys a specific key after its alias refines it (--n=6 --nkv=10), so
+ * there only the same key given twice is refused (by_key). */
+typedef struct line_fields {
+    bool by_key;
+    const char *setter[ATTN_FIELD_COUNT];
+    const char *key_setter[KEY_COUNT];
+} line_fields;
+
+static int claim_fields(line_fields *seen, const char *key, const char *token, attn_error *err) {
+    if (seen->by_key) {
+        const int k = key_index(key);
+        if (k >= 0 && seen->key_setter[k])
+            return attn_fail_input(err, "%s repeats %s on the same line: give each key once", token,
+                                   seen->key_setter[k]);
+        if (k >= 0)
+            seen->key_setter[k] = token;
+        return 0;
+    }
+    const unsigned fields = attn_case_key_fields(key);
+    for (int f = 0; f < ATTN_FIELD_COUNT; f++) {
+        if (!(fields & (1u << f)))
+            continue;
+        if (seen->setter[f])
+            return attn_fail_input(err,
+                                   "%s conflicts with %s on the same line (both set %s): give "
+                                   "each field once",
+                                   token, seen->setter[f], attn_case_field_name(1u << f));
+        seen->setter[f] = token;
+    }
+    return 0;
+}
+
+static int set_key(settings *s, const char *token, line_fields *seen, const char *shown,
+                   attn_error *err) {
     const char *equals = strchr(token, '=');
     if (!equals)
         return attn_fail_input(err, "'%s' is not key=value", token);
@@ -128,7 +164,7 @@ static int set_key(settings *s, const char *token, attn_error *err) {
                                "unknown key '%s' (expected b, hq, hkv, h, nq, nkv, n, d, dv, "
                                "window, causal, scale, seed or dist)",
                                key);
-    if (check_list(key, equals + 1, err))
+    if (claim_fields(seen, key, shown, err) || check_list(key, equals + 1, err))
         return -1;
     clear_covered(s, key);
     free(s->lists[k]);
@@ -201,7 +237,7 @@ static int emit_cross_product(parser *ps, const settings *line, attn_error *err)
                 return -1;
         }
         attn_case_finish(&c);
-        if (attn_case_validate(&c, err)) {
+        if (attn_case_validate(&c, err) || attn_case_check_magnitudes(&c, err)) {
             char text[ATTN_CASE_STRING_MAX];
             attn_case_format(&c, text);
             attn_error_prefix(err, "case '%s'", text);
@@ -242,22 +278,24 @@ static int parse_line(parser *ps, char *line, const char *origin, attn_error *er
     if (comment)
         *comment = '\0';
     settings on_line = {{0}};
+    line_fields persistent_seen = {.by_key = true}, case_seen = {.by_key = false};
     bool has_case_tokens = false;
     int rc = 0;
     for (char *save = NULL, *token = strtok_r(line, " \t\r", &save); token && rc == 0;
          token = strtok_r(NULL, " \t\r", &save)) {
-        if (strcmp(token, "--reset") == 0)
+        if (strcmp(token, "--reset") == 0) {
             settings_clear(&ps->persistent);
-        else if (strncmp(token, "--include=", 10) == 0) {
+            persistent_seen = (line_fields){.by_key = true};
+        } else if (strncmp(token, "--include=", 10) == 0) {
             if (token[10] == '\0')
                 rc = attn_fail_input(err, "--include= needs a file name");
             else
                 rc = include_file(ps, origin, token + 10, err);
         } else if (strncmp(token, "--", 2) == 0)
-            rc = set_key(&ps->persistent, token + 2, err);
+            rc = set_key(&ps->persistent, token + 2, &persistent_seen, token, err);
         else {
             has_case_tokens = true;
-            rc = set_key(&on_line, token, err);
+            rc = set_key(&on_line, token, &case_seen, token, err);
         }
     }
     if (rc == 0 && has_case_tokens)
@@ -269,6 +307,9 @@ static int parse_line(parser *ps, char *line, const char *origin, attn_error *er
 static int parse_text(parser *ps, const char *text, size_t size, const char *origin,
                       attn_error *err) {
     size_t start = 0;
+    /* A UTF-8 byte-order mark, as some editors write, is not part of the text. */
+    if (size >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+        start = 3;
     for (int line_number = 1; start < size; line_number++) {
         const char *newline = memchr(text + start, '\n', size - start);
         size_t length = newline ? (size_t)(newline - (text + start)) : size - start;
@@ -299,6 +340,11 @@ static int read_whole_file(const char *path, char **text, size_t *size, attn_err
     FILE *f = fopen(path, "rb");
     if (!f)
         return attn_fail_input(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat info;
+    if (fstat(fileno(f), &info) == 0 && S_ISDIR(info.st_mode)) {
+        fclose(f);
+        return attn_fail_input(err, "%s: is a directory, not a suite file", path);
+    }
     /* grown as needed: works for pipes too, and small files stay small */
     size_t capacity = 0, length = 0;
     char *buffer = NULL;
@@ -321,7 +367,7 @@ static int read_whole_file(const char *path, char **text, size_t *size, attn_err
         length += n;
         if (n == 0) {
             if (ferror(f))
-                rc = attn_fail_input(err, "%s: read error", path);
+                rc = attn_fail_input(err, "%s: read error: %s", path, strerror(errno));
             break;
         }
     }

@@ -11,7 +11,11 @@
  * Keys are those of a case (problem.h). The cross product runs over them in the order
  * b, h, hq, hkv, n, nq, nkv, d, dv, causal, window, scale, seed, dist, the last key
  * fastest. Setting n (h) replaces nq and nkv (hq and hkv), both among the persistent
- * settings and for a line; causal and window replace each other the same way. */
+ * settings and for a line; causal and window replace each other the same way. The case
+ * keys of one line set each field once: "n=3 n=5", "h=2 hq=4" or "causal=1 window=2:2"
+ * on one line is an error naming both (among --keys, where a specific key refines its
+ * alias, only the same key twice on one line is). Files are ASCII; a UTF-8 byte-order
+ * mark at the start is skipped. */
 #ifndef ATTN_SUITE_H
 #define ATTN_SUITE_H
 

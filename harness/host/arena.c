@@ -3,10 +3,12 @@
 #include "arena.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "checked.h"
 #include "signal_text.h"
 
 /* Inaccessible bytes before, between and after the regions: a stray access this far
@@ -25,13 +27,19 @@ static size_t page_size(void) {
     return page > 0 ? (size_t)page : 4096;
 }
 
-static uint64_t round_up(uint64_t x, uint64_t to) {
-    return (x + to - 1) / to * to;
+/* Bytes of memory the machine has: an arena is poisoned, so every byte of it is touched
+ * at once, and one larger than memory could only end in the OOM killer. */
+static uint64_t memory_bytes(void) {
+    long pages = sysconf(_SC_PHYS_PAGES);
+    return pages > 0 ? (uint64_t)pages * page_size() : UINT64_MAX;
 }
 
-static void compute_layout(const uint64_t data_bytes[ATTN_REGION_COUNT], attn_arena_layout *l) {
+/* Sizes come from outside (an implementation's workspace_size() among them): every
+ * rounding and sum is checked, and an arena that cannot be mapped is refused by name. */
+static int compute_layout(const uint64_t data_bytes[ATTN_REGION_COUNT], attn_arena_layout *l,
+                          attn_error *err) {
     memset(l, 0, sizeof *l);
-    const uint64_t page = page_size();
+    const uint64_t page = page_size(), memory = memory_bytes();
     for (int r = 0; r < ATTN_REGION_COUNT; r++) {
         l->data_bytes[r] = data_bytes[r];
         l->file_offset[r] = l->file_bytes;
@@ -39,10 +47,25 @@ static void compute_layout(const uint64_t data_bytes[ATTN_REGION_COUNT], attn_ar
             continue;
         /* The data ends within 64 bytes of the region's end, where the guard begins:
          * reading or writing past the end faults at once. */
-        l->mapped_bytes[r] = round_up(data_bytes[r], page);
-        l->data_offset[r] = l->mapped_bytes[r] - round_up(data_bytes[r], 64);
-        l->file_bytes += l->mapped_bytes[r];
+        uint64_t mapped = 0, rounded = 0, total = 0;
+        if (!attn_checked_round_up_u64(data_bytes[r], page, &mapped) ||
+            !attn_checked_round_up_u64(data_bytes[r], 64, &rounded) ||
+            !attn_checked_add_u64(l->file_bytes, mapped, &total))
+            return attn_fail_internal(err,
+                                      "%s of %" PRIu64 " bytes cannot be mapped: rounded up to "
+                                      "whole pages it overflows 64-bit sizes",
+                                      region_names[r], data_bytes[r]);
+        if (total > memory || total > (uint64_t)INT64_MAX / 2)
+            return attn_fail_internal(err,
+                                      "%s of %" PRIu64 " bytes cannot be mapped: the tensors "
+                                      "and workspace would need %" PRIu64 " bytes, more than "
+                                      "the %" PRIu64 " bytes of memory of this machine",
+                                      region_names[r], data_bytes[r], total, memory);
+        l->mapped_bytes[r] = mapped;
+        l->data_offset[r] = mapped - rounded;
+        l->file_bytes = total;
     }
+    return 0;
 }
 
 static int map_regions(attn_arena *a, attn_error *err) {
@@ -84,7 +107,8 @@ int attn_arena_create(attn_arena *a, const uint64_t data_bytes[ATTN_REGION_COUNT
     a->fd = -1;
     static uint64_t next_id;
     a->id = ++next_id;
-    compute_layout(data_bytes, &a->layout);
+    if (compute_layout(data_bytes, &a->layout, err))
+        return -1;
     a->fd = memfd_create("attnbench-arena", MFD_CLOEXEC);
     if (a->fd < 0)
         return attn_fail_internal(err, "memfd_create: %s", strerror(errno));

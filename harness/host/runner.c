@@ -124,8 +124,16 @@ void attn_run_forward(const attn_impl *impl, const attn_arena *arena, const attn
     request.problem = *call->problem;
     request.tensors = *call->layout;
     char died[1024];
-    if (attn_worker_request(home.worker, &request, arena, &reply, died, sizeof died)) {
+    const double timeout = attn_worker_timeout(home.worker);
+    const bool limited = call->time_limit > 0 && (timeout <= 0 || call->time_limit < timeout);
+    if (limited)
+        attn_worker_set_timeout(home.worker, call->time_limit);
+    const int failed = attn_worker_request(home.worker, &request, arena, &reply, died, sizeof died);
+    if (limited)
+        attn_worker_set_timeout(home.worker, timeout);
+    if (failed) {
         out->died = true;
+        out->over_time = limited && strstr(died, "did not finish within") != NULL;
         prefixed(out->message, sizeof out->message, impl, died);
         return;
     }

@@ -27,10 +27,14 @@ typedef struct attn_run_call {
     int threads;
     bool want_lse;
     long long count; /* forward calls, back to back */
+    /* When > 0 and below the worker's timeout: a call in a worker that makes no progress
+     * for this long is stopped and out->over_time set (in-process calls are not bounded). */
+    double time_limit;
 } attn_run_call;
 
 typedef struct attn_run_outcome {
     bool died;            /* the worker crashed, hung or was interrupted: message says */
+    bool over_time;       /* it was stopped by the call's time_limit */
     int rc;               /* when not died: the first code that was not ATTN_OK, or ATTN_OK */
     long long calls_done; /* calls that returned ATTN_OK */
     double seconds;       /* wall time of the calls, measured where they ran */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checked.h"
+
 static const attn_region_id input_regions[3] = {ATTN_REGION_Q, ATTN_REGION_K, ATTN_REGION_V};
 static const attn_region_id output_regions[2] = {ATTN_REGION_O, ATTN_REGION_LSE};
 
@@ -23,7 +25,11 @@ int attn_stage_create(attn_stage *s, const attn_problem *p, attn_layout kind,
     uint64_t bytes[ATTN_REGION_COUNT];
     int64_t largest = 0;
     for (int t = 0; t < ATTN_TENSOR_COUNT; t++) {
-        bytes[t] = (uint64_t)s->layout.t[t].span * sizeof(float);
+        if (s->layout.t[t].span < 0 ||
+            !attn_checked_mul_u64((uint64_t)s->layout.t[t].span, sizeof(float), &bytes[t]) ||
+            bytes[t] > SIZE_MAX)
+            return attn_fail_internal(err, "tensor %d spans %lld elements: too large to stage", t,
+                                      (long long)s->layout.t[t].span);
         largest = s->layout.t[t].span > largest ? s->layout.t[t].span : largest;
     }
     bytes[ATTN_REGION_WORKSPACE] = workspace_bytes;

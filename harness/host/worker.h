@@ -35,6 +35,7 @@ int attn_worker_request(attn_worker *w, attn_wire_request *request, const attn_a
 
 /* Changes the per-call timeout (0: none). */
 void attn_worker_set_timeout(attn_worker *w, double seconds);
+double attn_worker_timeout(const attn_worker *w);
 
 /* Asks the worker to release its implementations and exit; frees w. */
 void attn_worker_stop(attn_worker *w);

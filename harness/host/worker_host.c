@@ -343,6 +343,10 @@ void attn_worker_set_timeout(attn_worker *w, double seconds) {
     w->timeout_seconds = seconds;
 }
 
+double attn_worker_timeout(const attn_worker *w) {
+    return w->timeout_seconds;
+}
+
 void attn_worker_stop(attn_worker *w) {
     if (!w)
         return;

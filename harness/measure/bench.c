@@ -150,16 +150,26 @@ static double timed_batch(bench_state *b, int set, long long count, attn_bench_r
 
 /* The untimed warm-up, on input set A: its output is verified against the reference and
  * kept as the verified output of the set (set B's is verified at its first batch). */
-static int warm_up(bench_state *b, attn_bench_result *r) {
+static int warm_up(bench_state *b, double budget_seconds, attn_bench_result *r) {
     for (int set = 0; set < 1; set++) {
         attn_stage_use(&b->stage, set);
         b->call.count = 1;
+        b->call.time_limit = budget_seconds; /* bounds a call in a worker; see runner.h */
         attn_run_outcome out;
         attn_run_forward(b->impl, &b->stage.arena, &b->call, &out);
+        b->call.time_limit = 0;
         b->batches++;
         if (set == 0)
             r->warmup_seconds = out.seconds;
         char reason[1200];
+        if (out.over_time) {
+            snprintf(reason, sizeof reason,
+                     "the warm-up call did not finish within the per-case budget of %.3g s "
+                     "(--budget) and was stopped",
+                     budget_seconds);
+            set_status(r, ATTN_BENCH_OVER_BUDGET, reason);
+            return -1;
+        }
         if (out.died) {
             set_status(r, ATTN_BENCH_ERROR, out.message);
             return -1;
@@ -326,8 +336,8 @@ void attn_bench_case(const attn_impl *impl, const attn_case *c, attn_layout layo
         free_state(&b);
         return;
     }
-    b.call = (attn_run_call){&c->problem, &b.stage.layout, threads, b.want_lse, 1};
-    if (warm_up(&b, r) == 0)
+    b.call = (attn_run_call){&c->problem, &b.stage.layout, threads, b.want_lse, 1, 0};
+    if (warm_up(&b, options->timing.budget_seconds, r) == 0)
         measure(&b, options, r);
     free_state(&b);
 }

@@ -19,7 +19,7 @@ const char *const attn_bench_columns[] = {
     "time_stddev_s", "time_cv",        "warmup_s",      "flops",          "bytes",
     "gflops",        "gbytes_per_s",   "sgemm_gflops",  "frac_of_sgemm",  "status",
     "reason",        "verified_rows",  "max_abs_err",   "err_ratio",      "memory_bytes",
-    "samples_s",     "layout",         "timed_calls"};
+    "samples_s",     "layout",         "timed_calls",   "blas_coretype",  "kernel_isa"};
 const size_t attn_bench_column_count = sizeof attn_bench_columns / sizeof attn_bench_columns[0];
 
 /* Appends printf-formatted text to a growing buffer; records where each field starts. */
@@ -130,8 +130,8 @@ int attn_bench_row_fields(const attn_bench_row *row, const char **fields, char *
     add_number(&f, timed, r->stats.min);
     add_number(&f, timed, r->stats.median);
     add_number(&f, timed, r->stats.mean);
-    add_number(&f, timed, r->stats.stddev);
-    add_number(&f, timed, r->stats.cv);
+    add_number(&f, timed && r->stats.count > 1, r->stats.stddev); /* one sample: no spread */
+    add_number(&f, timed && r->stats.count > 1, r->stats.cv);
     add_number(&f, r->warmup_seconds > 0 && r->status != ATTN_BENCH_WRONG, r->warmup_seconds);
     add(&f, "%.17g", r->work.flops);
     add(&f, "%.17g", r->work.bytes);
@@ -151,6 +151,8 @@ int attn_bench_row_fields(const attn_bench_row *row, const char **fields, char *
         extend(&f, s ? ";%.17g" : "%.17g", r->samples[s]);
     add(&f, "%s", attn_layout_name(r->layout));
     add(&f, "%lld", r->timed_calls);
+    add(&f, "%s", e->blas_coretype);
+    add(&f, "%s", attn_kernel_isa(e, row->impl));
     if (f.failed || f.count != attn_bench_column_count) {
         free(f.text);
         return -1;

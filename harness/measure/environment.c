@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "attn_git_commit.h"
+#include "plugin.h"
+#include "simd_ops.h"
 
 #ifndef ATTN_COMPILER_FLAGS
 #define ATTN_COMPILER_FLAGS "?"
@@ -20,15 +22,25 @@
 static const char *const generic_cores[] = {"Prescott", "Core2",      "Katmai", "Nehalem",
                                             "Penryn",   "Dunnington", "Atom"};
 
+/* The OPENBLAS_CORETYPE worth asking for on this CPU, or NULL: only x86-64 has the
+ * generic fallback cores above (elsewhere OpenBLAS's own choice stands). */
+static const char *better_core_for_this_cpu(void) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? "SkylakeX"
+           : __builtin_cpu_supports("avx2")  ? "Haswell"
+                                             : NULL;
+#else
+    return NULL;
+#endif
+}
+
 bool attn_blas_core_is_fallback(const char **better_core) {
     const char *core = openblas_get_corename();
     bool generic = false;
     for (size_t n = 0; n < sizeof generic_cores / sizeof generic_cores[0]; n++)
         generic |= core && strcasecmp(core, generic_cores[n]) == 0;
-    __builtin_cpu_init();
-    const char *better = __builtin_cpu_supports("avx512f") ? "SkylakeX"
-                         : __builtin_cpu_supports("avx2")  ? "Haswell"
-                                                           : NULL;
+    const char *better = better_core_for_this_cpu();
     if (better_core)
         *better_core = better;
     return generic && better != NULL;
@@ -107,18 +119,43 @@ void attn_environment_read(attn_environment *env) {
     int parallel = openblas_get_parallel();
     snprintf(env->blas_threading, sizeof env->blas_threading, "%s",
              parallel >= 0 && parallel <= 2 ? modes[parallel] : "?");
+    /* What OpenBLAS picked (blas_core) and what the environment asked for (blas_coretype)
+     * are recorded apart: OpenBLAS ignores a name it does not know, or a core the CPU
+     * cannot run, and picks its own. */
+    const char *requested = getenv("OPENBLAS_CORETYPE");
+    snprintf(env->blas_coretype, sizeof env->blas_coretype, "%s", requested ? requested : "");
+    const bool named = requested && requested[0];
+    const bool honoured = named && core && strcasecmp(requested, core) == 0;
     const char *fixed = getenv("ATTNBENCH_BLAS_CORE_FIXED");
     const char *better = NULL;
-    if (fixed)
+    if (named && !honoured)
         snprintf(env->blas_note, sizeof env->blas_note,
-                 "generic core %s replaced by OPENBLAS_CORETYPE=%s", fixed,
-                 getenv("OPENBLAS_CORETYPE"));
+                 "WARNING: OPENBLAS_CORETYPE=%s %s, but OpenBLAS runs its %s core", requested,
+                 fixed ? "was set by attnbench" : "from the environment", core ? core : "?");
+    else if (fixed)
+        snprintf(env->blas_note, sizeof env->blas_note,
+                 "generic core %s replaced by OPENBLAS_CORETYPE=%s", fixed, requested);
     else if (attn_blas_core_is_fallback(&better))
         snprintf(env->blas_note, sizeof env->blas_note,
                  "WARNING: generic fallback core; OPENBLAS_CORETYPE=%s would be faster", better);
-    else if (getenv("OPENBLAS_CORETYPE"))
+    else if (named)
         snprintf(env->blas_note, sizeof env->blas_note,
-                 "core chosen by OPENBLAS_CORETYPE=%s from the environment",
-                 getenv("OPENBLAS_CORETYPE"));
+                 "core chosen by OPENBLAS_CORETYPE=%s from the environment", requested);
+    snprintf(env->kernel_isa, sizeof env->kernel_isa, "%s", attn_kernel_table());
     snprintf(env->openmp, sizeof env->openmp, "%d", _OPENMP);
+}
+
+const char *attn_kernel_table(void) {
+    return attn_simd_ops_name();
+}
+
+const char *attn_kernel_isa(const attn_environment *env, const attn_impl *impl) {
+    /* The built-ins whose inner loops are impls/simd_ops.h's table: the tile kernel
+     * (blocked, omp, local) and blas's row softmax. */
+    static const char *const table_users[] = {"blocked", "omp", "local", "blas"};
+    if (attn_impl_origin(impl) == NULL)
+        for (size_t n = 0; n < sizeof table_users / sizeof table_users[0]; n++)
+            if (strcmp(impl->name, table_users[n]) == 0)
+                return env->kernel_isa;
+    return "n/a";
 }

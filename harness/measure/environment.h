@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include "attnbench.h"
+
 typedef struct attn_environment {
     char run_id[64];        /* UTC timestamp plus process id: unique per run */
     char timestamp_utc[32]; /* ISO 8601 */
@@ -19,9 +21,22 @@ typedef struct attn_environment {
     char blas_threading[32];
     char blas_note[256]; /* what was done about a generic fallback core, or "" */
     char openmp[32];     /* OpenMP version (_OPENMP) */
+    char blas_coretype[64]; /* OPENBLAS_CORETYPE as the environment set it, "" when unset;
+                               blas_core says what OpenBLAS actually picked */
+    char kernel_isa[16];    /* the vector-operation table of the built-in fused kernels this
+                               process runs (impls/simd_ops.h): "avx512" or "portable" */
 } attn_environment;
 
 void attn_environment_read(attn_environment *env);
+
+/* The table of vector operations this process's built-in fused kernels use ("avx512" or
+ * "portable", impls/simd_ops.h): process-wide, chosen from the CPU and
+ * ATTNBENCH_NO_SIMD. */
+const char *attn_kernel_table(void);
+
+/* The kernel table an implementation runs: env->kernel_isa for the built-ins built on
+ * impls/simd_ops.h (blocked, omp, local, blas), "n/a" for the others (naive, plugins). */
+const char *attn_kernel_isa(const attn_environment *env, const attn_impl *impl);
 
 /* True when OpenBLAS picked a generic core although the CPU supports a better one;
  * better_core receives the OPENBLAS_CORETYPE to use. */

@@ -182,3 +182,13 @@ add_test(NAME plugin.interrupt_worker
          COMMAND ${PLUGIN_DIR}/interrupt_worker.sh ${ATTNBENCH} $<TARGET_FILE:hostile_hang>
                  ${PLUGIN_OUT}/interrupt-worker)
 set_tests_properties(plugin.interrupt_worker PROPERTIES LABELS robustness TIMEOUT 120)
+
+# ---- --budget bounds the warm-up call of code in a worker: a hang is over_budget ----
+add_test(NAME plugin.warmup_bounded_by_budget
+         COMMAND ${CMAKE_COMMAND} -DPROGRAM=${ATTNBENCH}
+                 "-DARGS=bench|--plugin|$<TARGET_FILE:hostile_hang>|--impl|hostile,naive|${SHORT_SWEEP}|--budget|1|--timeout|0|--out|${PLUGIN_OUT}/warmup-budget.csv"
+                 -DEXPECT_STATUS=0 "-DEXPECT_FILE=${PLUGIN_OUT}/warmup-budget.csv"
+                 "-DEXPECT_FILE_MATCHES=the warm-up call did not finish within the per-case budget"
+                 "-DEXPECT_ROWS=hostile:over_budget:1,naive:ok:1"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/plugin/expect_bench_rows.cmake)
+set_tests_properties(plugin.warmup_bounded_by_budget PROPERTIES LABELS "plugin;robustness" TIMEOUT 120)

@@ -10,8 +10,11 @@
    1.2 names exactly that implementation; machine-normalised mode ignores a uniformly
    faster machine; pooled baselines, added / removed / not-ok cases, Markdown; bad input
    (missing file or column, garbage, malformed samples, no rows) exits 2 with a message.
+   Options and schema: --threshold / --alpha that are not finite or out of range, a report of
+   another schema, and a gate with nothing to judge exit 2; extra columns and single-sample
+   rows (empty stddev / cv) are read.
 4. track-perf with a stand-in bench binary: missing baseline, refresh, report-only and
-   --fail-on-regression exit statuses.
+   --fail-on-regression exit statuses (2 when no case is in common), bad numeric options.
 
 Usage: test_compare.py --repo /work/main. Closes with "N passed, N failed".
 """
@@ -345,11 +348,16 @@ def insufficient_samples_in_output(ctx):
     rng = np.random.default_rng(34)
     base = write_csv(ctx.path("few-base.csv"), header, synthetic(rows, rng, n=3))
     new = write_csv(ctx.path("few-new.csv"), header, synthetic(rows, rng, n=3, scale={"naive": 1.5}))
-    result = ctx.run_compare("--baseline", base, new, "--fail-on-regression")
+    result = ctx.run_compare("--baseline", base, new)
     assert result.returncode == 0, result.returncode
     assert "insufficient samples:" in result.stdout and "0 slower" in result.stdout
     assert "smallest possible two-sided p is 0.1" in result.stdout
-    return "3 vs 3 samples, naive +50%: every case 'insufficient samples', exit 0"
+    assert "nothing compared" in result.stdout, result.stdout[-500:]
+    # A gate that could judge no case is not a pass.
+    gate = ctx.run_compare("--baseline", base, new, "--fail-on-regression")
+    assert gate.returncode == 2 and "nothing compared" in gate.stderr, (gate.returncode, gate.stderr)
+    return ("3 vs 3 samples, naive +50%: every case 'insufficient samples', exit 0; "
+            "with --fail-on-regression exit 2 (nothing judged)")
 
 
 @test
@@ -409,6 +417,116 @@ def bad_input_exits_2(ctx):
     return "9 kinds of bad input, as baseline and as new: exit 2, message names file and problem"
 
 
+@test
+def numeric_options_refused(ctx):
+    """--threshold nan made every comparison with it false: a 2x slowdown was "same"."""
+    header, rows = read_csv(ctx.small_csv)
+    doubled = []
+    for row in rows:
+        row = dict(row)
+        if row["status"] == "ok":
+            set_samples(row, [2.0 * float(s) for s in row["samples_s"].split(";")])
+        doubled.append(row)
+    new = write_csv(ctx.path("doubled.csv"), header, doubled)
+    bad = [("--threshold", v) for v in ("nan", "NaN", "inf", "-inf", "0", "-0.1", "abc", "")] + \
+          [("--alpha", v) for v in ("nan", "inf", "0", "1", "1.5", "-0.01", "x")]
+    for option, value in bad:
+        # "--threshold -inf" reads as two options to argparse (also exit 2): the = form only
+        for form in ([f"{option}={value}"], [option, value])[:1 if value == "-inf" else 2]:
+            result = ctx.run_compare("--baseline", ctx.small_csv, new, "--fail-on-regression", *form)
+            assert result.returncode == 2, (form, result.returncode, result.stdout[-300:])
+            assert result.stderr.startswith("usage: compare") and f"argument {option}" in result.stderr \
+                and repr(value) in result.stderr, (form, result.stderr)
+            assert "Traceback" not in result.stderr and not result.stdout, form
+    for option, value in (("--threshold", "0.5"), ("--threshold", "1e-9"), ("--alpha", "0.2")):
+        result = ctx.run_compare("--baseline", ctx.small_csv, new, "--fail-on-regression", option, value)
+        assert result.returncode == 1 and " slower" in result.stdout, (option, value, result.returncode)
+    return f"{len(bad)} bad --threshold / --alpha values (nan, inf, <= 0, ...): exit 2; the 2x slowdown fails"
+
+
+def body(stdout):
+    """The output without the lines naming the input files."""
+    return [line for line in stdout.splitlines() if not line.startswith(("baseline: ", "new: "))]
+
+
+def with_column(rows, **values):
+    return [dict(r, **values) for r in rows]
+
+
+@test
+def schema_checked_extra_columns_accepted(ctx):
+    header, rows = read_csv(ctx.small_csv)
+    with open(os.path.join(ctx.repo, "harness", "measure", "bench_report.h"), encoding="utf-8") as f:
+        define = next(line for line in f if line.startswith("#define ATTN_BENCH_SCHEMA"))
+    assert define.split()[2] == f'"{ctx.cmp.report.SCHEMA}"', (define, ctx.cmp.report.SCHEMA)
+    other = [dict(r) for r in rows]
+    other[4]["schema"] = "attnbench-bench-9"
+    write_csv(ctx.path("schema-9.csv"), header, other)
+    write_csv(ctx.path("schema-empty.csv"), header, with_column(rows, schema=""))
+    no_schema = [h for h in header if h != "schema"]
+    write_csv(ctx.path("schema-none.csv"), no_schema, [{h: r[h] for h in no_schema} for r in rows])
+    cases = [("schema-9.csv", ["line 6", "schema 'attnbench-bench-9'", "attnbench-bench-1"]),
+             ("schema-empty.csv", ["line 2", "schema ''"]),
+             ("schema-none.csv", ["no schema column"])]
+    for name, words in cases:
+        for args in (["--baseline", ctx.path(name), ctx.small_csv], ["--baseline", ctx.small_csv, ctx.path(name)]):
+            result = ctx.run_compare(*args)
+            assert result.returncode == 2, (name, result.returncode, result.stderr)
+            assert result.stderr.startswith("compare: error: ") and name in result.stderr, result.stderr
+            assert all(w in result.stderr for w in words), (name, result.stderr)
+            assert not result.stdout, result.stdout[:300]
+    # Columns appended after the known ones (another engineer's new fields) are accepted.
+    wider = header + ["kernel_isa", "future_column"]
+    extra = write_csv(ctx.path("wider.csv"), wider, with_column(rows, kernel_isa="avx512", future_column="7"))
+    plain = ctx.run_compare("--baseline", ctx.small_csv, ctx.small_csv, "--fail-on-regression")
+    for args in ([extra, extra], [ctx.small_csv, extra], [extra, ctx.small_csv]):
+        result = ctx.run_compare("--baseline", args[0], args[1], "--fail-on-regression")
+        assert result.returncode == 0 and not result.stderr, (args, result.returncode, result.stderr)
+        assert body(result.stdout) == body(plain.stdout), args
+    return "schema 'attnbench-bench-9', '' or no column: exit 2 naming it; two extra columns: same result"
+
+
+@test
+def nothing_in_common(ctx):
+    header, rows = read_csv(ctx.small_csv)
+    rng = np.random.default_rng(35)
+    base = write_csv(ctx.path("nc-base.csv"), header, synthetic(rows, rng))
+    elsewhere = write_csv(ctx.path("nc-other.csv"), header,
+                          with_column(synthetic(rows, rng), threads="3"))
+    broken = write_csv(ctx.path("nc-errors.csv"), header,
+                       with_column(rows, status="error", reason="it crashed", samples_s="", time_median_s=""))
+    for new, why in ((elsewhere, "added"), (broken, "not compared")):
+        report = ctx.run_compare("--baseline", base, new)
+        assert report.returncode == 0 and "nothing compared" in report.stdout, (new, report.returncode)
+        gate = ctx.run_compare("--baseline", base, new, "--fail-on-regression")
+        assert gate.returncode == 2, (new, gate.returncode, gate.stderr)
+        assert "nothing compared" in gate.stderr and why in gate.stderr, gate.stderr
+    return "no case in common, or every new row an error: exit 0 report-only, 2 with --fail-on-regression"
+
+
+@test
+def single_sample_rows(ctx):
+    """bench --reps 1 writes empty time_stddev_s and time_cv: read, never judged."""
+    header, rows = read_csv(ctx.small_csv)
+    single = []
+    for row in rows:
+        row = dict(row)
+        if row["status"] == "ok":
+            first = row["samples_s"].split(";")[0]
+            gflops = float(row["flops"]) / float(first) / 1e9
+            row.update(samples_s=first, reps="1", time_min_s=first, time_median_s=first, time_mean_s=first,
+                       time_stddev_s="", time_cv="", gflops=repr(gflops),
+                       frac_of_sgemm=repr(gflops / float(row["sgemm_gflops"])))
+        single.append(row)
+    one = write_csv(ctx.path("one-sample.csv"), header, single)
+    result = ctx.run_compare("--baseline", one, one, "--normalised")
+    assert result.returncode == 0, result.stderr
+    assert "0 same" in result.stdout and "insufficient samples" in result.stdout, result.stdout[-400:]
+    gate = ctx.run_compare("--baseline", one, one, "--fail-on-regression")
+    assert gate.returncode == 2 and "nothing compared" in gate.stderr, (gate.returncode, gate.stderr)
+    return "one sample per row, empty stddev / cv: read; insufficient samples; the gate exits 2"
+
+
 # ---- 4. track-perf ----
 
 def fake_bench(ctx):
@@ -448,7 +566,26 @@ def track_perf(ctx):
     assert run(first, "--fail-on-regression").returncode == 0
     r = run(slower, "--format", "markdown", "--report-only")
     assert r.returncode == 0 and slower_impls(r.stdout) == {"naive"}, r.stdout[-500:]
-    return "no baseline: hint, exit 0 (2 with --fail-on-regression); refresh copies; +30%: exit 0 / 1"
+    # No case in common (another thread count): its help promises 2 when nothing was compared.
+    elsewhere = write_csv(ctx.path("tp-elsewhere.csv"), header,
+                          with_column(synthetic(rows, rng), threads="16"))
+    r = run(elsewhere, "--fail-on-regression")
+    assert r.returncode == 2 and "nothing compared" in r.stderr, (r.returncode, r.stderr[-500:])
+    assert run(elsewhere).returncode == 0
+    # Numeric options are checked before anything runs.
+    for option, value in (("--threshold", "nan"), ("--threshold", "0"), ("--threshold", "inf"),
+                          ("--alpha", "nan"), ("--alpha", "1"), ("--alpha", "-1")):
+        r = run(slower, "--fail-on-regression", f"{option}={value}")
+        assert r.returncode == 2 and f"argument {option}" in r.stderr, (option, value, r.returncode, r.stderr)
+        assert "fake bench" not in r.stdout, (option, value)
+    with open(ctx.path("tp-file"), "w"):
+        pass
+    env = dict(os.environ, ATTNBENCH=fake_bench(ctx), FAKE_REPORT=first)
+    r = subprocess.run([sys.executable, script, "--results", ctx.path("tp-file")], env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "tp-file" in r.stdout and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+    return ("no baseline: hint, exit 0 (2 with --fail-on-regression); refresh copies; +30%: exit 0 / 1; "
+            "no case in common: 2; --threshold / --alpha nan, 0, inf: 2 before benching")
 
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

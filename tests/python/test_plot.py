@@ -6,7 +6,10 @@
 2. Rows whose status is not ok are listed on stdout, not plotted; --baseline picks the
    speedup reference; a single thread count gives no thread-scaling figure.
 3. Bad input exits 2 with a message: missing columns (named), an empty file, a header
-   without rows, text that is not CSV, binary data, an unknown --baseline.
+   without rows, text that is not CSV, binary data, an unknown --baseline, another schema,
+   an ok row without its shape; extra columns and single-sample rows are plotted.
+4. No positive gflops: the GFLOP/s figure is skipped with a line, the rest drawn; when no
+   figure can be drawn, exit 2 ("nothing to plot"), never a traceback.
 
 Usage: test_plot.py --repo /work/main. Closes with "N passed, N failed".
 """
@@ -153,6 +156,72 @@ def bad_input_exits_2(ctx):
         assert all(w in result.stderr for w in words), (args, result.stderr)
         assert "Traceback" not in result.stderr and not written(result.stdout)
     return f"{len(cases)} kinds of bad input: exit 2 with the problem named"
+
+
+@test
+def no_positive_gflops(ctx):
+    """No positive gflops used to be a traceback (an empty GFLOP/s figure): now that figure
+    is skipped with a line, the rest are drawn; with nothing at all to draw, exit 2."""
+    header, rows = read_csv(ctx.small_csv)
+    for value in ("0", "", "-3", "nan", "inf"):
+        zero = write_csv(ctx.path("zero-gflops.csv"), header, [dict(r, gflops=value) for r in rows])
+        result = ctx.run_plot(zero, out="zero")
+        assert result.returncode == 0, (value, result.returncode, result.stderr[-600:])
+        assert "Traceback" not in result.stderr, result.stderr[-600:]
+        assert "no gflops plot: no ok row with a positive gflops value" in result.stdout, result.stdout
+        names = sorted(os.path.basename(f) for f in written(result.stdout))
+        assert names == sorted(f"{n}.png" for n in FIGURES if n != "gflops"), (value, names)
+    # one implementation, one thread count, no window: the GFLOP/s figure was the only one
+    only = [dict(r, gflops="0") for r in rows
+            if r["impl"] == "blocked" and r["threads"] == "1" and r["window_left"] == "-1"]
+    assert only
+    result = ctx.run_plot(write_csv(ctx.path("nothing.csv"), header, only), out="nothing")
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert result.stderr.startswith("plot: error: nothing to plot"), result.stderr
+    assert "Traceback" not in result.stderr and not written(result.stdout)
+    assert not os.path.exists(ctx.path("nothing")), "an empty output folder was made"
+    return "gflops 0, empty, negative, nan, inf: three figures and a line; nothing drawable: exit 2"
+
+
+@test
+def schema_and_shapes_checked(ctx):
+    header, rows = read_csv(ctx.small_csv)
+    other = write_csv(ctx.path("other-schema.csv"), header, [dict(r, schema="attnbench-bench-0") for r in rows])
+    no_seq = [dict(r) for r in rows]
+    first_ok = next(n for n, r in enumerate(no_seq) if r["status"] == "ok")
+    no_seq[first_ok]["seq_q"] = ""
+    empty_seq = write_csv(ctx.path("no-seq.csv"), header, no_seq)
+    zero_threads = write_csv(ctx.path("zero-threads.csv"), header, [dict(r, threads="0") for r in rows])
+    cases = [(other, ["schema 'attnbench-bench-0'", "attnbench-bench-1", "line 2"]),
+             (empty_seq, [f"line {first_ok + 2}", "column seq_q: empty"]),
+             (zero_threads, ["column threads: 0, below 1"])]
+    for path, words in cases:
+        result = ctx.run_plot(path, out="shape")
+        assert result.returncode == 2, (path, result.returncode, result.stderr[-600:])
+        assert result.stderr.startswith("plot: error: ") and os.path.basename(path) in result.stderr
+        assert all(w in result.stderr for w in words), (path, result.stderr)
+        assert "Traceback" not in result.stderr and not written(result.stdout)
+    with open(ctx.path("a-file"), "w"):
+        pass
+    result = ctx.run_plot(ctx.small_csv, out="a-file")
+    assert result.returncode == 2 and "--out " in result.stderr and "a-file" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    wider = write_csv(ctx.path("wider.csv"), header + ["kernel_isa"], [dict(r, kernel_isa="avx2") for r in rows])
+    result = ctx.run_plot(wider, out="wider")
+    assert result.returncode == 0 and len(written(result.stdout)) == len(FIGURES), result.stderr[-600:]
+    return ("another schema, an ok row without seq_q, threads 0, --out a file: exit 2 naming them; "
+            "an extra column: plotted")
+
+
+@test
+def single_sample_rows(ctx):
+    """bench --reps 1: empty time_stddev_s / time_cv, one sample."""
+    header, rows = read_csv(ctx.small_csv)
+    single = [dict(r, time_stddev_s="", time_cv="", reps="1",
+                   samples_s=r["samples_s"].split(";")[0]) if r["status"] == "ok" else r for r in rows]
+    result = ctx.run_plot(write_csv(ctx.path("single.csv"), header, single), out="single")
+    assert result.returncode == 0 and len(written(result.stdout)) == len(FIGURES), result.stderr[-600:]
+    return "one sample per row: every figure"
 
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

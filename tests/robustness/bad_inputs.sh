@@ -80,7 +80,7 @@ expect "cli: bench seq 0" 2 "n=0: must be between 1" -- "$attnbench" bench --seq
 expect "cli: sizes overflow size_t" 2 "tensor sizes overflow size_t" -- "$attnbench" check --case "b=2147483647 hq=2147483647 n=2147483647 d=2147483647"
 expect "cli: case too big for memory" 2 "over the cap" -- "$attnbench" check --case "n=1000000 d=4096"
 expect "cli: reference too slow" 2 "the float64 reference would need" -- "$attnbench" check --case "n=200000 d=64"
-expect "bench: over memory cap runs on" 0 "" -- "$attnbench" bench --impl blocked --seq 70000 --heads 1 --threads 1 --no-ceiling --mem-cap 0.001 --out mem.csv
+expect "bench: over memory cap runs on" 0 "" -- "$attnbench" bench --impl blocked --seq 8,70000 --heads 1 --threads 1 --no-ceiling --mem-cap 0.001 --out mem.csv
 if grep -q ',over_memory,' mem.csv; then
   passed=$((passed + 1)); echo "| bench: case over --mem-cap | 0 | row status over_memory: $(grep -o 'needs [^,]*' mem.csv | head -n 1) |"
 else
@@ -94,5 +94,45 @@ expect "cli: reps too many" 2 "--reps 5000: at most 1000" -- "$attnbench" bench 
 expect "cli: min-time negative" 2 "--min-time -1: expected a positive number" -- "$attnbench" bench --min-time -1
 suite stale.suite 'n=4 d=8\n'
 expect "golden: set does not match the suite" 2 "golden set is stale" -- "$attnbench" check --golden "$golden" --suite ./stale.suite
+# limits (issue 11): thread caps, float32 overflow, window bounds, suite folders, fields set twice
+expect "cli: check threads over the cap" 2 "--threads 100000: at most 1024 threads" -- "$attnbench" check --impl omp --case "n=4 d=8" --threads 100000
+expect "cli: run threads over the cap" 2 "--threads 100000: at most" -- "$attnbench" run --impl omp --q good.npy --k good.npy --v good.npy --out out.npy --threads 100000
+expect "cli: bench threads over the cap" 2 "--threads 100000: at most" -- "$attnbench" bench --impl omp --seq 8 --threads 1,100000
+expect "cli: scale overflows float32" 2 "scale=3.4e+38: scores can reach" -- "$attnbench" check --case "scale=3.4e38"
+expect "run: scale overflows float32" 2 "float32 problem itself overflows" -- "$attnbench" run --impl naive --q good.npy --k good.npy --v good.npy --out out.npy --scale 3.4e38
+"$python" -c "import numpy as np; np.save('big.npy', np.full((1, 1, 4, 8), 1e19, np.float32))"
+expect "run: inputs overflow float32" 2 "q.k can reach" -- "$attnbench" run --impl naive --q big.npy --k big.npy --v good.npy --out out.npy
+expect "cli: window bound too large" 2 "left bound 99999999999 is too large (at most 2147483648" -- "$attnbench" check --case "window=99999999999:0"
+mkdir -p folder.suite; expect "suite: path is a folder" 2 "folder.suite: is a directory" -- "$attnbench" check --suite ./folder.suite
+suite conflict.suite 'n=4\ncausal=1 window=2:2\n'; expect "suite: conflicting keys on a line" 2 "conflict.suite:2: window=2:2 conflicts with causal=1" -- "$attnbench" check --suite ./conflict.suite
+expect "cli: key repeated in a case" 2 "n=5 conflicts with n=3" -- "$attnbench" check --case "n=3 n=5"
+expect "cli: alias and its key in a case" 2 "hq=4 conflicts with h=2" -- "$attnbench" check --case "h=2 hq=4"
+# outputs (issue 11): output paths that are folders, missing or empty; what a run
+# verifies; dtype messages; golden sets shorter than their suite; empty and oversized values
+mkdir -p outdir
+expect "run: --out is a folder" 2 "outdir: is a folder" -- "$attnbench" run --impl naive --q good.npy --k good.npy --v good.npy --out outdir
+expect "run: --out in a missing folder" 2 "nodir/o.npy: the folder nodir does not exist" -- "$attnbench" run --impl naive --q good.npy --k good.npy --v good.npy --out nodir/o.npy
+expect "run: --out empty" 2 "empty output path" -- "$attnbench" run --impl naive --q good.npy --k good.npy --v good.npy --out ""
+expect "run: --lse is a folder" 2 "--lse: outdir: is a folder" -- "$attnbench" run --impl naive --q good.npy --k good.npy --v good.npy --out o.npy --lse outdir
+expect "check: --csv is a folder" 2 "outdir: is a folder" -- "$attnbench" check --impl naive --case "n=4 d=8" --csv outdir
+expect "check: --csv in a missing folder" 2 "the folder nodir does not exist" -- "$attnbench" check --impl naive --case "n=4 d=8" --csv nodir/r.csv
+expect "bench: --out empty" 2 "empty output path" -- "$attnbench" bench --impl naive --seq 8 --out ""
+expect "bench: --out is a folder" 2 "outdir: is a folder" -- "$attnbench" bench --impl naive --seq 8 --out outdir
+expect "npy: input is a folder" 2 "outdir: is a directory" -- run_with outdir
+if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
+  cp good.npy secret.npy && chmod 600 secret.npy && chmod 755 .
+  expect "npy: unreadable input" 2 "secret.npy: cannot open: Permission denied" -- setpriv --reuid=65534 --regid=65534 --clear-groups "$attnbench" run --impl naive --q secret.npy --k good.npy --v good.npy --out /dev/null
+fi
+expect "npy: dtype message names only float32" 2 "int.npy: unsupported dtype '<i4' (only '<f4' (float32))" -- run_with int.npy
+expect "check: nothing verified (all SKIPPED)" 2 "check verified nothing" -- "$attnbench" check --impl blas --layout bshd --case "n=4 d=8"
+expect "bench: nothing measured (no ok row)" 2 "bench measured nothing" -- "$attnbench" bench --impl blas --layout bshd --seq 8 --heads 1 --threads 1 --reps 3 --min-time 0.001 --no-ceiling --out skipped.csv
+cp "$golden/../../conformance.suite" longer.suite && printf 'n=5 d=8 seed=77\n' >>longer.suite
+expect "golden: suite longer than its golden set" 2 "case(s) but the suite ./longer.suite has" -- "$attnbench" check --impl naive --quiet --golden "$golden" --suite ./longer.suite
+expect "cli: empty --case" 2 "--case '': empty case" -- "$attnbench" check --case ""
+expect "cli: blank --case" 2 "empty case" -- "$attnbench" check --case "  "
+suite thousand.suite 'n=1,2,3,4,5,6,7,8,9,10 hq=1,2,3,4,5,6,7,8,9,10 d=1,2,3,4,5,6,7,8,9,10\n'
+expect "cli: --seed past the case cap" 2 "--seed: 1001 seeds x 1000 cases" -- timeout 120 "$attnbench" check --suite ./thousand.suite --seed "$(seq -s, 1 1001)"
+expect "cli: --plugin before the command" 2 "nope.so" -- "$attnbench" --plugin ./nope.so check
+expect "cli: --plugin and no command" 2 "--plugin given but no command" -- "$attnbench" --plugin ./nope.so
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

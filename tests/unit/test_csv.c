@@ -5,9 +5,11 @@
 #include <criterion/criterion.h>
 
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,33 +159,70 @@ Test(csv, null_field_is_empty) {
 }
 
 Test(csv, failed_append_names_path_and_keeps_rows) {
-    char sub[600];
-    snprintf(sub, sizeof sub, "%s/gone", dir);
-    cr_assert_eq(mkdir(sub, 0700), 0);
-    char path[700];
-    snprintf(path, sizeof path, "%s/report.csv", sub);
+    const char *path = path_of("limited.csv");
     attn_csv csv;
     attn_error err = {0};
     cr_assert_eq(attn_csv_open(&csv, path, header, 3, &err), 0, "%s", err.message);
     const char *const row1[] = {"a", "b", "c"};
     cr_assert_eq(attn_csv_append(&csv, row1, &err), 0, "%s", err.message);
-    /* remove the folder (works even as root, unlike a read-only mode) */
-    cr_assert_eq(unlink(path), 0);
-    cr_assert_eq(rmdir(sub), 0);
-    const char *const row2[] = {"d", "e", "f"};
+    /* a file size limit makes the next write fail part-way, as a full disk would */
+    struct rlimit before, limit;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &before), 0);
+    void (*previous)(int) = signal(SIGXFSZ, SIG_IGN);
+    limit = before;
+    limit.rlim_cur = 40;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+    char long_field[200];
+    memset(long_field, 'x', sizeof long_field - 1);
+    long_field[sizeof long_field - 1] = '\0';
+    const char *const row2[] = {"d", long_field, "f"};
     memset(&err, 0, sizeof err);
-    cr_assert_eq(attn_csv_append(&csv, row2, &err), -1);
-    /* a report folder that vanished is a path for the user to fix: bad input */
-    cr_assert_eq(err.kind, ATTN_EXIT_BAD_INPUT, "kind %d: %s", err.kind, err.message);
+    int rc = attn_csv_append(&csv, row2, &err);
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &before), 0);
+    signal(SIGXFSZ, previous);
+    cr_assert_eq(rc, -1);
     cr_assert(strstr(err.message, path) != NULL, "message lacks %s: %s", path, err.message);
-    /* the failed row is dropped from memory: after the folder returns, the next append
-     * writes the header and the rows that succeeded */
-    cr_assert_eq(mkdir(sub, 0700), 0);
+    cr_assert(strstr(err.message, "write failed") != NULL, "%s", err.message);
+    /* the part-written row was cut off: the file holds the rows before it, and goes on */
+    char *text = slurp(path, NULL);
+    cr_assert_str_eq(text, "impl,note,value\r\na,b,c\r\n");
+    free(text);
     const char *const row3[] = {"g", "h", "i"};
     cr_assert_eq(attn_csv_append(&csv, row3, &err), 0, "%s", err.message);
-    char *text = slurp(path, NULL);
+    text = slurp(path, NULL);
     cr_assert_str_eq(text, "impl,note,value\r\na,b,c\r\ng,h,i\r\n");
     free(text);
+    attn_csv_close(&csv);
+}
+
+Test(csv, existing_report_kept_until_the_first_row) {
+    const char *path = path_of("previous.csv");
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    fputs("old,report\r\n1,2\r\n", f);
+    fclose(f);
+    attn_csv csv;
+    attn_error err = {0};
+    cr_assert_eq(attn_csv_open(&csv, path, header, 3, &err), 0, "%s", err.message);
+    char *text = slurp(path, NULL);
+    cr_assert_str_eq(text, "old,report\r\n1,2\r\n");
+    free(text);
+    attn_csv_close(&csv); /* abandoned without a row: the previous report stays */
+    text = slurp(path, NULL);
+    cr_assert_str_eq(text, "old,report\r\n1,2\r\n");
+    free(text);
+    cr_assert_eq(attn_csv_open(&csv, path, header, 3, &err), 0, "%s", err.message);
+    const char *const row[] = {"x", "y", "z"};
+    cr_assert_eq(attn_csv_append(&csv, row, &err), 0, "%s", err.message);
+    text = slurp(path, NULL);
+    cr_assert_str_eq(text, "impl,note,value\r\nx,y,z\r\n");
+    free(text);
+    /* a second writer of the same report is refused while the first holds it */
+    attn_csv second;
+    cr_assert_eq(attn_csv_open(&second, path, header, 3, &err), -1);
+    cr_assert_eq(err.kind, ATTN_EXIT_BAD_INPUT, "%s", err.message);
+    cr_assert(strstr(err.message, "another attnbench") != NULL, "%s", err.message);
+    cr_assert_eq(attn_csv_finish(&csv, &err), 0, "%s", err.message);
     attn_csv_close(&csv);
 }
 

@@ -210,7 +210,8 @@ Test(generate, inputs_deterministic_for_every_dist) {
         assert_all_finite(a.v, a.sizes.v, "V");
         /* another seed changes the inputs */
         char other[170];
-        snprintf(other, sizeof other, "%s seed=78", text);
+        snprintf(other, sizeof other, "b=2 hq=4 hkv=2 nq=5 nkv=9 d=12 dv=7 seed=78 dist=%s",
+                 attn_dist_name((attn_dist)dist));
         inputs c;
         generate(other, 0x00, &c);
         cr_assert(memcmp(a.q, c.q, a.sizes.q * sizeof(float)) != 0, "%s: seed ignored", text);

@@ -192,16 +192,17 @@ Test(npy, write_leaves_no_temporary_and_fails_cleanly) {
 
     const char *bad = path_of("no/such/dir/x.npy");
     cr_assert_eq(attn_npy_write(bad, ATTN_DTYPE_F64, 1, shape, data, &err), -1);
-    cr_assert_eq(err.kind, ATTN_EXIT_INTERNAL);
+    cr_assert_eq(err.kind, ATTN_EXIT_BAD_INPUT); /* a missing folder is the user's to fix */
     cr_assert(strncmp(err.message, bad, strlen(bad)) == 0, "%s", err.message);
     cr_assert(strstr(err.message, "No such file") != NULL, "%s", err.message);
 
-    /* Renaming onto a directory fails after the temporary was written: it must be removed. */
+    /* A directory is refused (bad input), and no temporary is left beside it. */
     char target[512];
     snprintf(target, sizeof target, "%s", path_of("adir"));
     cr_assert_eq(mkdir(target, 0700), 0);
     cr_assert_eq(attn_npy_write(target, ATTN_DTYPE_F64, 1, shape, data, &err), -1);
-    cr_assert(strstr(err.message, "rename") != NULL, "%s", err.message);
+    cr_assert_eq(err.kind, ATTN_EXIT_BAD_INPUT);
+    cr_assert(strstr(err.message, "folder") != NULL, "%s", err.message);
     char tmp[600];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", target, (long)getpid());
     cr_assert_neq(access(tmp, F_OK), 0, "temporary %s left behind", tmp);

@@ -71,11 +71,15 @@ static void round_trip(const char *text) {
     assert_cases_equal(&first, &second, text);
 }
 
+/* Out of the array below: clang's -Wstring-concatenation flags a literal split across lines
+ * inside an array initialiser as a possibly missing comma. */
+static const char full_case[] = "b=1 hq=8 hkv=2 nq=17 nkv=33 d=64 dv=64 window=-1:0 "
+                                "scale=default seed=1 dist=uniform";
+
 Test(problem, round_trip_variety) {
     const char *const texts[] = {
         "",
-        "b=1 hq=8 hkv=2 nq=17 nkv=33 d=64 dv=64 window=-1:0 scale=default seed=1 "
-        "dist=uniform",
+        full_case,
         "b=3 hq=6 hkv=3 nq=9 nkv=21 d=59 dv=3 window=2:1 seed=15 dist=ties",
         "n=127 d=16 window=0:0",
         "n=127 d=16 window=200:200",
@@ -91,7 +95,8 @@ Test(problem, round_trip_variety) {
         "scale=0.05 d=32",
         "scale=2.5",
         "scale=3.141592653589793",
-        "scale=1e300",
+        "scale=1e30",
+        "scale=0.3 d=3",
         "scale=-2.2250738585072014e-308",
         "scale=0",
         "seed=0",
@@ -124,11 +129,12 @@ Test(problem, round_trip_every_dist) {
     cr_assert_str_eq(attn_dist_name(ATTN_DIST_DOMINANT), "dominant");
 }
 
-/* Custom scales must survive printing at %.17g exactly, including awkward values. */
+/* Custom scales must survive printing (the shortest of %.15g..%.17g that reads back)
+ * exactly, including awkward values. */
 Test(problem, custom_scale_round_trips_bit_for_bit) {
     const double scales[] = {
-        0.1,     -0.3,    1e-7,  1.0 / 3.0,  0.1 + 0.2, 2.2250738585072014e-308,
-        1.7e308, -1e-300, 0.125, 123456.789, -0.0};
+        0.1,        -0.3, 1e-7, 1.0 / 3.0, 0.1 + 0.2, 2.2250738585072014e-308, 1e30, -1e-300, 0.125,
+        123456.789, -0.0, 0.05, 1e-7,      5e-324,    0.30000000000000004};
     for (size_t s = 0; s < sizeof scales / sizeof scales[0]; s++) {
         attn_case c, back;
         attn_case_default(&c);
@@ -176,7 +182,7 @@ Test(problem, canonical_form_exact) {
     parse_ok("scale=0.1 seed=18446744073709551615 window=3:4 dist=ties d=8", &c);
     attn_case_format(&c, text);
     cr_assert_str_eq(text, "b=1 hq=1 hkv=1 nq=1 nkv=1 d=8 dv=8 window=3:4 "
-                           "scale=0.10000000000000001 seed=18446744073709551615 dist=ties");
+                           "scale=0.1 seed=18446744073709551615 dist=ties");
 }
 
 Test(problem, defaults) {
@@ -224,8 +230,8 @@ Test(problem, dv_defaults_to_d_and_scale_to_inverse_sqrt_d) {
     cr_assert_eq(c.problem.head_dim, 16);
     cr_assert_eq(c.problem.head_dim_v, 96);
     cr_assert_eq(c.problem.scale, 0.25);
-    /* scale=default after a number restores the default */
-    parse_ok("d=4 scale=0.7 scale=default", &c);
+    /* scale=default is the default */
+    parse_ok("d=4 scale=default", &c);
     cr_assert(c.scale_is_default);
     cr_assert_eq(c.problem.scale, 0.5);
     /* a custom scale is kept regardless of d */
@@ -242,11 +248,12 @@ Test(problem, aliases) {
     parse_ok("h=6", &c);
     cr_assert_eq(c.problem.heads_q, 6);
     cr_assert_eq(c.problem.heads_kv, 6);
-    /* later keys win over earlier ones */
-    parse_ok("n=33 nkv=40", &c);
+    /* an alias and a key it covers, on one case, are a conflict (see
+     * parse_error_field_given_twice) */
+    parse_ok("nq=33 nkv=40", &c);
     cr_assert_eq(c.problem.seq_q, 33);
     cr_assert_eq(c.problem.seq_kv, 40);
-    parse_ok("h=8 hkv=2", &c);
+    parse_ok("hq=8 hkv=2", &c);
     cr_assert_eq(c.problem.heads_q, 8);
     cr_assert_eq(c.problem.heads_kv, 2);
 
@@ -258,17 +265,31 @@ Test(problem, aliases) {
     parse_ok("window=causal", &c);
     assert_cases_equal(&c, &want, "window=causal");
 
-    parse_ok("window=4:4 causal=0", &c);
+    parse_ok("causal=0", &c);
     cr_assert_eq(c.problem.window_left, -1);
     cr_assert_eq(c.problem.window_right, -1);
     parse_ok("window=global", &c);
     cr_assert_eq(c.problem.window_left, -1);
     cr_assert_eq(c.problem.window_right, -1);
-    parse_ok("causal=1 window=global", &c);
-    cr_assert_eq(c.problem.window_right, -1, "window=global after causal=1 replaces it");
-    parse_ok("window=3:0 causal=1", &c);
-    cr_assert_eq(c.problem.window_left, -1, "causal=1 after a window replaces it");
-    cr_assert_eq(c.problem.window_right, 0);
+}
+
+/* Regression (issue 11): a field set twice on one case ("n=3 n=5", "h=2 hq=4", "causal=1
+ * window=2:2") silently kept the last; it is refused, naming both tokens and the field. */
+Test(problem, parse_error_field_given_twice) {
+    PARSE_FAILS("n=3 n=5", "n=5 conflicts with n=3", "nq");
+    PARSE_FAILS("h=2 hq=4", "hq=4 conflicts with h=2", "both set hq");
+    PARSE_FAILS("hkv=1 h=2", "h=2 conflicts with hkv=1", "hkv");
+    PARSE_FAILS("causal=1 window=2:2", "window=2:2 conflicts with causal=1", "mask");
+    PARSE_FAILS("window=4:4 causal=0", "causal=0 conflicts with window=4:4");
+    PARSE_FAILS("n=33 nkv=40", "nkv=40 conflicts with n=33");
+    PARSE_FAILS("d=4 scale=0.7 scale=default", "scale=default conflicts with scale=0.7");
+    PARSE_FAILS("seed=1 dist=ties seed=2", "seed=2 conflicts with seed=1");
+    PARSE_FAILS("dist=ties dist=ties", "dist=ties conflicts with dist=ties");
+    PARSE_FAILS("b=1 d=8 b=1", "b=1 conflicts with b=1");
+    PARSE_FAILS("d=8 dv=8 dv=4", "dv=4 conflicts with dv=8");
+    /* different fields are no conflict */
+    attn_case c;
+    parse_ok("nq=3 nkv=5 hq=4 hkv=2 window=2:2 scale=1 seed=3 dist=ties d=8 dv=4 b=2", &c);
 }
 
 Test(problem, parse_error_unknown_key) {
@@ -318,8 +339,10 @@ Test(problem, parse_error_heads_not_multiple) {
 }
 
 Test(problem, parse_error_window) {
-    PARSE_FAILS("window=-2:0", "window=-2:0");
-    PARSE_FAILS("window=0:-2", "window=0:-2");
+    PARSE_FAILS("window=-2:0", "window=-2:0", ">= -1");
+    PARSE_FAILS("window=0:-2", "window=0:-2", ">= -1");
+    PARSE_FAILS("window=-99999999999999999999:0", "window=-99999999999999999999:0", ">= -1");
+    PARSE_FAILS("window=x:0", "window=x:0", "left bound 'x' is not an integer");
     PARSE_FAILS("window=1:2:3", "window=1:2:3");
     PARSE_FAILS("window=:", "window=:");
 }
@@ -453,4 +476,98 @@ Test(problem, seed_with_space_or_sign_is_refused) {
         cr_assert_eq(attn_case_set(&c, "seed", bad[n], &err), -1, "accepted seed '%s'", bad[n]);
         cr_assert(strstr(err.message, "expected an unsigned 64-bit integer") != NULL);
     }
+}
+
+/* Regression (issue 11): a window bound past the largest extent was told "bounds must be
+ * integers >= -1"; it is told it is too large, with the limit. */
+Test(problem, parse_error_window_too_large) {
+    PARSE_FAILS("window=99999999999:0", "window=99999999999:0", "left bound 99999999999",
+                "too large", "at most 2147483648");
+    PARSE_FAILS("window=0:2147483649", "right bound 2147483649 is too large");
+    PARSE_FAILS("window=99999999999999999999999:0", "too large");
+    attn_case c;
+    parse_ok("window=2147483648:0", &c);
+    cr_assert_eq(c.problem.window_left, 2147483648LL);
+    PARSE_FAILS("n=99999999999999999999999", "must be between 1 and 2147483648");
+}
+
+/* Regression (issue 11): case ids printed scale=0.050000000000000003; the shortest text
+ * that reads back as the same double is printed. */
+Test(problem, scale_prints_shortest_round_trip) {
+    const struct {
+        double scale;
+        const char *text;
+    } cases[] = {{0.05, "0.05"},
+                 {-0.3, "-0.3"},
+                 {2.5, "2.5"},
+                 {1e-7, "1e-07"},
+                 {0.1 + 0.2, "0.30000000000000004"},
+                 {1.0 / 3.0, "0.3333333333333333"},
+                 {-0.0, "-0"}};
+    for (size_t n = 0; n < sizeof cases / sizeof cases[0]; n++) {
+        char text[ATTN_DOUBLE_STRING_MAX];
+        attn_format_double(cases[n].scale, text);
+        cr_assert_str_eq(text, cases[n].text);
+    }
+    attn_case c;
+    parse_ok("scale=0.05 n=3 d=16", &c);
+    char id[ATTN_CASE_STRING_MAX];
+    attn_case_format(&c, id);
+    cr_assert(strstr(id, " scale=0.05 ") != NULL, "%s", id);
+    /* a case id written by an older attnbench reads back as the same case */
+    attn_case old;
+    parse_ok("b=1 hq=1 hkv=1 nq=3 nkv=3 d=16 dv=16 window=-1:-1 scale=0.050000000000000003 "
+             "seed=1 dist=uniform",
+             &old);
+    assert_cases_equal(&c, &old, "old id");
+}
+
+/* Regression (issue 11): scale=3.4e38 was accepted and every float32 kernel FAILED. A case
+ * whose score bound |scale| * d * max|q| * max|k| passes FLT_MAX / 2 is refused, saying
+ * why. */
+Test(problem, parse_error_float32_overflows) {
+    PARSE_FAILS("scale=3.4e38", "scale=3.4e+38", "scores can reach", "FLT_MAX/2",
+                "float32 problem itself overflows");
+    PARSE_FAILS("scale=1e37 d=64", "scores can reach");
+    PARSE_FAILS("scale=-1e37 d=64", "scale=-1e+37");
+    /* a scale past FLT_MAX is not even a float32 */
+    PARSE_FAILS("scale=1e39", "not representable in float32");
+    PARSE_FAILS("scale=1e300", "not representable in float32");
+    /* dist=offset draws inputs near sqrt(200 / (|scale| d)): a tiny scale makes them
+     * overflow float32 themselves, or their dot products */
+    PARSE_FAILS("scale=1e-300 dist=offset", "the inputs themselves overflow float32",
+                "dist=offset");
+    PARSE_FAILS("scale=1e-37 dist=offset d=8", "q.k can reach");
+    PARSE_FAILS("scale=1e-300 dist=dominant", "dist=dominant");
+    /* uniform inputs lie in [-1, 1): d = 64 allows |scale| up to FLT_MAX / 128 */
+    attn_case c;
+    parse_ok("scale=2.6e36 d=64", &c);
+    PARSE_FAILS("scale=2.7e36 d=64", "scores can reach");
+    parse_ok("scale=1e-30", &c);
+    parse_ok("scale=0 dist=offset", &c);
+    parse_ok("scale=0 dist=dominant", &c);
+    parse_ok("scale=1e-10 dist=offset", &c);
+}
+
+Test(problem, input_magnitudes_checked) {
+    attn_case c;
+    parse_ok("n=2 d=4 scale=1e30", &c);
+    float q[8] = {0}, k[8] = {0};
+    attn_error err = {0};
+    q[3] = 1e4f;
+    k[5] = -1e4f;
+    /* 1e30 * 4 * 1e4 * 1e4 = 4e38 */
+    cr_assert_eq(attn_check_input_magnitudes(&c.problem, "q.npy", q, 8, "k.npy", k, 8, &err), -1);
+    cr_assert(strstr(err.message, "scale=1e+30") && strstr(err.message, "q.npy") &&
+                  strstr(err.message, "k.npy") && strstr(err.message, "scores can reach"),
+              "%s", err.message);
+    k[5] = -1.0f;
+    cr_assert_eq(attn_check_input_magnitudes(&c.problem, "q.npy", q, 8, "k.npy", k, 8, &err), 0,
+                 "%s", err.message);
+    /* q.k itself overflowing, whatever the scale */
+    parse_ok("n=2 d=4 scale=1e-30", &c);
+    q[3] = 3e19f;
+    k[5] = 3e19f;
+    cr_assert_eq(attn_check_input_magnitudes(&c.problem, "Q", q, 8, "K", k, 8, &err), -1);
+    cr_assert(strstr(err.message, "q.k can reach") != NULL, "%s", err.message);
 }

@@ -1,6 +1,6 @@
 /* Unit tests for the timing statistics (harness/core/stats.h): min, median (odd and even
  * counts), mean, sample standard deviation (n - 1) and coefficient of variation on
- * synthetic samples whose values were worked out by hand. */
+ * synthetic samples whose values were worked out by hand; no spread (NaN) for one sample. */
 #include <criterion/criterion.h>
 
 #include <math.h>
@@ -61,8 +61,18 @@ Test(stats, single_sample) {
     cr_assert_eq(s.min, 0.125);
     cr_assert_eq(s.median, 0.125);
     cr_assert_eq(s.mean, 0.125);
-    cr_assert_eq(s.stddev, 0.0, "stddev of one sample: %g", s.stddev);
-    cr_assert_eq(s.cv, 0.0, "cv of one sample: %g", s.cv);
+    /* One sample has no spread: NaN (reported as an empty field), not 0, which would claim
+     * a perfectly steady measurement. */
+    cr_assert(isnan(s.stddev), "stddev of one sample: %g, want NaN", s.stddev);
+    cr_assert(isnan(s.cv), "cv of one sample: %g, want NaN", s.cv);
+}
+
+Test(stats, two_equal_samples_have_zero_not_missing_spread) {
+    const double samples[] = {0.25, 0.25};
+    attn_stats s;
+    attn_stats_of(samples, 2, &s);
+    cr_assert_eq(s.stddev, 0.0, "stddev %g", s.stddev);
+    cr_assert_eq(s.cv, 0.0, "cv %g", s.cv);
 }
 
 Test(stats, equal_samples_have_no_spread) {

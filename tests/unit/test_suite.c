@@ -233,8 +233,8 @@ Test(suite, n_and_h_clear_their_parts_in_persistent_settings) {
     attn_suite_free(&s);
 }
 
-/* Regression (harness/core/suite.c, emit_cross_product): keys set on a case line replace only the same
- * key of the persistent settings; clear_covered() is applied within one settings list but not
+/* Regression (harness/core/suite.c, emit_cross_product): keys set on a case line replace only the
+ * same key of the persistent settings; clear_covered() is applied within one settings list but not
  * across them, so persistent keys that the line's alias (n, h) or its counterpart (causal vs
  * window) should replace still apply, and since they come later in the cross-product key
  * order they win. */
@@ -535,4 +535,75 @@ Test(suite, line_over_the_case_limit_is_refused) {
     cr_assert(strstr(err.message, "big:1: this line expands to 1001000 cases") != NULL, "%s",
               err.message);
     free(text);
+}
+
+/* Regression (issue 11): a suite that starts with a UTF-8 byte-order mark (as some editors
+ * save) was rejected as binary; the mark is skipped. */
+Test(suite, byte_order_mark_is_skipped) {
+    const char text[] = "\xef\xbb\xbf# written by an editor that adds a BOM\nn=3 d=8\n";
+    const char *path = path_of("bom.suite");
+    write_bytes(path, text, sizeof text - 1);
+    attn_suite s;
+    load_ok(path, &s);
+    cr_assert_eq(s.count, 1);
+    cr_assert_eq(s.cases[0].problem.seq_q, 3);
+    attn_suite_free(&s);
+    /* a BOM right before a case on line 1 */
+    parse_ok("\xef\xbb\xbfn=5\n", &s);
+    cr_assert_eq(s.cases[0].problem.seq_q, 5);
+    attn_suite_free(&s);
+    /* only at the start: elsewhere it is still a stray byte */
+    const char late[] = "n=3\n\xef\xbb\xbfn=4\n";
+    const char *late_path = path_of("late-bom.suite");
+    write_bytes(late_path, late, sizeof late - 1);
+    LOAD_FAILS(late_path, at_line(late_path, 2), "0xef");
+}
+
+/* Regression (issue 11): a suite path that is a folder gave "read error" with no reason. */
+Test(suite, directory_is_named_as_such) {
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s/folder.suite", dir);
+    cr_assert_eq(mkdir(sub, 0700), 0);
+    LOAD_FAILS(sub, sub, "is a directory");
+    LOAD_FAILS(dir, "is a directory");
+    /* and as an include */
+    const char *includer = write_file("inc-dir.suite", "n=1\n--include=folder.suite\n");
+    LOAD_FAILS(includer, at_line(includer, 2), "is a directory");
+}
+
+/* Regression (issue 11): conflicting or repeated keys on one case line ("causal=1
+ * window=2:2", "n=3 n=5", "h=2 hq=4") silently kept the last; they are refused, naming
+ * both. */
+Test(suite, field_set_twice_on_a_line_is_an_error) {
+    const char *path = write_file("twice.suite", "n=1\ncausal=1 window=2:2\n");
+    LOAD_FAILS(path, at_line(path, 2), "window=2:2 conflicts with causal=1", "mask");
+    path = write_file("twice-n.suite", "n=3 n=5\n");
+    LOAD_FAILS(path, at_line(path, 1), "n=5 conflicts with n=3");
+    path = write_file("twice-h.suite", "# comment\nh=2 hq=4\n");
+    LOAD_FAILS(path, at_line(path, 2), "hq=4 conflicts with h=2", "hq");
+    path = write_file("twice-nkv.suite", "nkv=3,4 d=8 n=5\n");
+    LOAD_FAILS(path, at_line(path, 1), "n=5 conflicts with nkv=3,4", "nkv");
+    /* the same persistent key twice on one line */
+    path = write_file("twice-p.suite", "--d=8 --d=16\nn=1\n");
+    LOAD_FAILS(path, at_line(path, 1), "--d=16 repeats --d=8");
+    /* --reset starts the line afresh */
+    attn_suite s;
+    parse_ok("--d=8 --reset --d=16\nn=1\n", &s);
+    cr_assert_eq(s.cases[0].problem.head_dim, 16);
+    attn_suite_free(&s);
+    /* not conflicts: a line overriding persistent keys, a specific persistent key refining
+     * its alias, keys on separate lines, and settings beside a case */
+    parse_ok("--n=6 --nkv=10 --causal=1\nn=4 window=2:2\nnq=3 nkv=5\n--d=8 d=16 n=2\n", &s);
+    cr_assert_eq(s.count, 3);
+    cr_assert_eq(s.cases[0].problem.window_left, 2);
+    cr_assert_eq(s.cases[1].problem.seq_kv, 5);
+    cr_assert_eq(s.cases[2].problem.head_dim, 16);
+    attn_suite_free(&s);
+}
+
+/* Regression (issue 11): a suite case whose float32 problem overflows is refused at its
+ * line, saying why. */
+Test(suite, float32_overflow_is_refused_at_its_line) {
+    const char *path = write_file("huge.suite", "n=4\nn=4 scale=1,3.4e38\n");
+    LOAD_FAILS(path, at_line(path, 2), "scale=3.4e+38", "float32 problem itself overflows");
 }
