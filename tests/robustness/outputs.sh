@@ -107,7 +107,8 @@ order=$(grep -n -E '^(impl,case|checking|PASSED|naive,|per-case)' stdout.txt | c
 # ---- 4. check --csv appends rows instead of rewriting the file per row ----
 printf 'n=4,5,6,7,8,9 d=8\n' >six.suite
 if strace -f -qq -e trace=rename,renameat,renameat2 -o trace.txt true 2>/dev/null; then
-  strace -f -qq -e trace=rename,renameat,renameat2 -o trace.txt \
+  # LeakSanitizer cannot run under ptrace (a sanitizer build of attnbench)
+  ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 strace -f -qq -e trace=rename,renameat,renameat2 -o trace.txt \
     "$attnbench" check --impl naive,blocked --suite ./six.suite --csv six.csv >/dev/null 2>err.txt
   status=$?
   renames=$(grep -c 'six\.csv' trace.txt)
