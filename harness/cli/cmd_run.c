@@ -205,7 +205,7 @@ static int run_impl(const attn_impl *impl, const attn_case_data *d, const run_op
     }
     attn_stage_set_inputs(&stage, 0, d->q, d->k, d->v);
     attn_stage_use(&stage, 0);
-    attn_run_call call = {p, &stage.layout, o->threads, o->lse != NULL, 1, 0};
+    attn_run_call call = {p, &stage.layout, o->threads, o->lse != NULL, 1, 0, false};
     attn_run_outcome outcome;
     attn_run_forward(impl, &stage.arena, &call, &outcome);
     int64_t o_shape[4] = {qs[0], qs[1], qs[2], p->head_dim_v};

@@ -16,6 +16,8 @@ static attn_impl_slot builtin_slots[MAX_BUILTINS];
 static bool builtin_prepared[MAX_BUILTINS];
 
 static attn_impl_slot unregistered_slot;
+/* Serves the built-ins' calls that must be bounded in time (attn_run_call.in_worker). */
+static attn_worker *probe_worker;
 
 /* The in-process slot of a built-in (or of an implementation in no table). */
 static attn_impl_slot *local_slot(const attn_impl *impl, size_t index) {
@@ -102,7 +104,21 @@ static void forward_here(attn_impl_slot *slot, const attn_arena *arena, const at
 void attn_run_forward(const attn_impl *impl, const attn_arena *arena, const attn_run_call *call,
                       attn_run_outcome *out) {
     memset(out, 0, sizeof *out);
-    const attn_impl_home home = attn_impl_home_of(impl);
+    attn_impl_home home = attn_impl_home_of(impl);
+    /* (an arena that could not be made shareable keeps the call here) */
+    if (!home.worker && call->in_worker && home.index != ATTN_IMPL_UNREGISTERED &&
+        arena->fd >= 0) {
+        if (!probe_worker) {
+            attn_error err = {0};
+            probe_worker = attn_worker_start(NULL, 0, &err);
+            if (!probe_worker) {
+                out->died = true;
+                snprintf(out->message, sizeof out->message, "%s", err.message);
+                return;
+            }
+        }
+        home.worker = probe_worker;
+    }
     if (!home.worker) {
         attn_impl_slot *slot = local_slot(impl, home.index);
         if (!slot) {
@@ -155,5 +171,7 @@ void attn_runner_shutdown(void) {
     if (unregistered_slot.original)
         attn_slot_release(&unregistered_slot, NULL);
     memset(&unregistered_slot, 0, sizeof unregistered_slot);
+    attn_worker_stop(probe_worker);
+    probe_worker = NULL;
     attn_plugin_unload_all();
 }

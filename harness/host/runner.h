@@ -30,6 +30,9 @@ typedef struct attn_run_call {
     /* When > 0 and below the worker's timeout: a call in a worker that makes no progress
      * for this long is stopped and out->over_time set (in-process calls are not bounded). */
     double time_limit;
+    /* Make the calls in a worker even for a built-in (a fresh worker of the built-ins
+     * serves them), so that time_limit can stop them. */
+    bool in_worker;
 } attn_run_call;
 
 typedef struct attn_run_outcome {

@@ -92,7 +92,7 @@ static int run_and_judge(const attn_impl *impl, const attn_case_data *data, attn
                          int threads, bool want_lse, const char *prefix, float *o, float *lse,
                          attn_check_result *result) {
     attn_stage_use(stage, 0);
-    attn_run_call call = {&data->c.problem, &stage->layout, threads, want_lse, 1, 0};
+    attn_run_call call = {&data->c.problem, &stage->layout, threads, want_lse, 1, 0, false};
     attn_run_outcome out;
     attn_run_forward(impl, &stage->arena, &call, &out);
     if (out.died) {

@@ -150,14 +150,19 @@ static double timed_batch(bench_state *b, int set, long long count, attn_bench_r
 
 /* The untimed warm-up, on input set A: its output is verified against the reference and
  * kept as the verified output of the set (set B's is verified at its first batch). */
-static int warm_up(bench_state *b, double budget_seconds, attn_bench_result *r) {
+static int warm_up(bench_state *b, double budget_seconds, bool bound_in_worker,
+                   attn_bench_result *r) {
     for (int set = 0; set < 1; set++) {
         attn_stage_use(&b->stage, set);
         b->call.count = 1;
-        b->call.time_limit = budget_seconds; /* bounds a call in a worker; see runner.h */
+        /* Bounded by the budget in a worker; a built-in with no rate measured yet is moved
+         * to one for this call, as nothing predicts how long it takes. */
+        b->call.time_limit = budget_seconds;
+        b->call.in_worker = bound_in_worker;
         attn_run_outcome out;
         attn_run_forward(b->impl, &b->stage.arena, &b->call, &out);
         b->call.time_limit = 0;
+        b->call.in_worker = false;
         b->batches++;
         if (set == 0)
             r->warmup_seconds = out.seconds;
@@ -336,8 +341,8 @@ void attn_bench_case(const attn_impl *impl, const attn_case *c, attn_layout layo
         free_state(&b);
         return;
     }
-    b.call = (attn_run_call){&c->problem, &b.stage.layout, threads, b.want_lse, 1, 0};
-    if (warm_up(&b, options->timing.budget_seconds, r) == 0)
+    b.call = (attn_run_call){&c->problem, &b.stage.layout, threads, b.want_lse, 1, 0, false};
+    if (warm_up(&b, options->timing.budget_seconds, options->predicted_seconds <= 0, r) == 0)
         measure(&b, options, r);
     free_state(&b);
 }

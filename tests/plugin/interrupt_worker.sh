@@ -105,14 +105,18 @@ PY
 # and, for bench, until REPORT holds the first case's naive row; sets worker.
 wait_for_hang() {
   local pid=$1 report=${2:-} deadline=$((SECONDS + 60))
-  worker=""
+  worker="" all_workers=""
   while [ $SECONDS -lt $deadline ]; do
     alive "$pid" || return 1
     if [ -z "$report" ] || grep -q ',naive,' "$report" 2>/dev/null; then
-      worker=$(workers_of "$pid")
-      if [ -n "$worker" ] && [ "$(wc -w <<<"$worker")" -eq 1 ] && sleeping_in_forward "$worker"; then
-        return 0
-      fi
+      # bench may also run a worker of the built-ins (a first call bounded by --budget)
+      all_workers=$(workers_of "$pid")
+      for candidate in $all_workers; do
+        if sleeping_in_forward "$candidate"; then
+          worker=$candidate
+          return 0
+        fi
+      done
     fi
     sleep 0.02
   done
@@ -166,6 +170,9 @@ bench_interrupted() {
   else
     started_pids=()
   fi
+  for other in $all_workers; do
+    alive "$other" && problems+=("the worker $other is still alive after bench exited")
+  done
   [ -z "$(workers_of "$pid")" ] || problems+=("workers left: $(workers_of "$pid")")
   if rows=$(report_rows "$out" 2>&1); then
     [ "$rows" = "naive 16 ok" ] ||

@@ -192,3 +192,20 @@ add_test(NAME plugin.warmup_bounded_by_budget
                  "-DEXPECT_ROWS=hostile:over_budget:1,naive:ok:1"
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/plugin/expect_bench_rows.cmake)
 set_tests_properties(plugin.warmup_bounded_by_budget PROPERTIES LABELS "plugin;robustness" TIMEOUT 120)
+
+# ---- --budget bounds a built-in's first call too (it runs in a worker until a rate is known) ----
+add_test(NAME robustness.builtin_warmup_bounded_by_budget
+         COMMAND ${CMAKE_COMMAND} -DPROGRAM=${ATTNBENCH}
+                 "-DARGS=bench|--impl|naive,blocked|--seq|8192|--heads|1|--threads|1|--reps|3|--min-time|0.001|--no-ceiling|--budget|3|--out|${PLUGIN_OUT}/builtin-warmup-budget.csv"
+                 -DEXPECT_STATUS=0 "-DEXPECT_FILE=${PLUGIN_OUT}/builtin-warmup-budget.csv"
+                 "-DEXPECT_FILE_MATCHES=the warm-up call did not finish within the per-case budget"
+                 "-DEXPECT_ROWS=naive:over_budget:1,blocked:ok:1"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/plugin/expect_bench_rows.cmake)
+set_tests_properties(robustness.builtin_warmup_bounded_by_budget PROPERTIES LABELS robustness TIMEOUT 120)
+
+# ---- bench --help says how --window and --causal combine ----
+add_test(NAME robustness.bench_help_window_causal
+         COMMAND ${CMAKE_COMMAND} -DPROGRAM=${ATTNBENCH} "-DARGS=bench|--help" -DEXPECT_STATUS=0
+                 "-DEXPECT_OUTPUT=sweeps global and causal together"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_status.cmake)
+set_tests_properties(robustness.bench_help_window_causal PROPERTIES LABELS robustness)
