@@ -106,8 +106,7 @@ void attn_run_forward(const attn_impl *impl, const attn_arena *arena, const attn
     memset(out, 0, sizeof *out);
     attn_impl_home home = attn_impl_home_of(impl);
     /* (an arena that could not be made shareable keeps the call here) */
-    if (!home.worker && call->in_worker && home.index != ATTN_IMPL_UNREGISTERED &&
-        arena->fd >= 0) {
+    if (!home.worker && call->in_worker && home.index != ATTN_IMPL_UNREGISTERED && arena->fd >= 0) {
         if (!probe_worker) {
             attn_error err = {0};
             probe_worker = attn_worker_start(NULL, 0, &err);

@@ -19,8 +19,8 @@ typedef struct attn_environment {
     char blas[256];     /* OpenBLAS configuration string */
     char blas_core[64]; /* openblas_get_corename() */
     char blas_threading[32];
-    char blas_note[256]; /* what was done about a generic fallback core, or "" */
-    char openmp[32];     /* OpenMP version (_OPENMP) */
+    char blas_note[256];    /* what was done about a generic fallback core, or "" */
+    char openmp[32];        /* OpenMP version (_OPENMP) */
     char blas_coretype[64]; /* OPENBLAS_CORETYPE as the environment set it, "" when unset;
                                blas_core says what OpenBLAS actually picked */
     char kernel_isa[16];    /* the vector-operation table of the built-in fused kernels this

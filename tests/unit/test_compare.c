@@ -287,7 +287,8 @@ static int test_forward(void *context, const attn_args *a) {
                     out[c] = total > 0 ? (float)(acc / total) : 0.0f;
                 }
                 if (a->lse.data)
-                    *attn_f32_row(&a->lse, b, h, i) = total > 0 ? (float)(m + log(total)) : -INFINITY;
+                    *attn_f32_row(&a->lse, b, h, i) =
+                        total > 0 ? (float)(m + log(total)) : -INFINITY;
             }
         }
     free(s);
@@ -306,8 +307,8 @@ static int test_forward(void *context, const attn_args *a) {
     return ATTN_OK;
 }
 
-#define ATTN_CAP_ALL                                                                           \
-    (ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW | ATTN_CAP_GLOBAL |      \
+#define ATTN_CAP_ALL                                                                               \
+    (ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW | ATTN_CAP_GLOBAL |         \
      ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES)
 
 static attn_impl test_impl = {
@@ -404,7 +405,8 @@ Test(compare, required_caps) {
                  ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_DV_DIFFERS);
     attn_case c;
     cr_assert_eq(attn_case_parse("n=4 window=2:0 scale=1", &c, NULL), 0);
-    cr_assert_eq(attn_case_required_caps(&c, ATTN_LAYOUT_BHSD), ATTN_CAP_WINDOW | ATTN_CAP_CUSTOM_SCALE);
+    cr_assert_eq(attn_case_required_caps(&c, ATTN_LAYOUT_BHSD),
+                 ATTN_CAP_WINDOW | ATTN_CAP_CUSTOM_SCALE);
     cr_assert_eq(attn_case_parse("n=4", &c, NULL), 0);
     cr_assert_eq(attn_case_required_caps(&c, ATTN_LAYOUT_BHSD), ATTN_CAP_GLOBAL);
 }
