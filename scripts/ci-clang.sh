@@ -7,16 +7,9 @@ dir=${1:-build-clang}
 jobs=$(nproc)
 
 # clang's OpenMP runtime is LLVM's (libomp-dev); the rest is what setup.sh installs.
-packages=(clang libomp-dev)
-missing=()
-for package in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# shellcheck source=scripts/install-missing.sh
+source scripts/install-missing.sh
+attn_install_missing clang libomp-dev
 
 mkdir -p "$dir"
 if ! { cmake -S . -B "$dir" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Release -DATTN_WERROR=ON &&

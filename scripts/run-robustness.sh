@@ -9,16 +9,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 fuzz_seconds=${1:-45}
 jobs=$(nproc)
 
-packages=(clang libclang-rt-14-dev libomp-dev valgrind)
-missing=()
-for package in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# shellcheck source=scripts/install-missing.sh
+source scripts/install-missing.sh
+attn_install_missing clang libclang-rt-14-dev libomp-dev valgrind
 
 step() { printf '\n== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 build() { # build DIR CMAKE-ARGS...: configure and build quietly, show the log on failure

@@ -4,18 +4,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(build-essential cmake pkg-config libopenblas-dev libcriterion-dev python3-numpy python3-matplotlib clang libclang-rt-14-dev)
-missing=()
-for package in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# shellcheck source=scripts/install-missing.sh
+source scripts/install-missing.sh
+attn_install_missing build-essential cmake pkg-config libopenblas-dev libcriterion-dev python3-numpy python3-matplotlib clang libclang-rt-14-dev
 
 build_dir=${ATTNBENCH_BUILD_DIR:-build}
 mkdir -p "$build_dir"

@@ -45,6 +45,25 @@ static void prefixed(char *why, size_t why_size, const attn_impl *impl, const ch
     snprintf(why, why_size, "%s %.980s", impl->name, copy);
 }
 
+/* A question about p (supports, sizes) to the implementation's worker; -1 with why when
+ * the worker died answering. */
+static int ask_worker(const attn_impl *impl, attn_impl_home home, attn_wire_type type,
+                      const attn_problem *p, int threads, attn_wire_reply *reply, char *why,
+                      size_t why_size) {
+    attn_wire_request request;
+    memset(&request, 0, sizeof request);
+    request.type = type;
+    request.impl = (uint32_t)home.index;
+    request.threads = threads;
+    request.problem = *p;
+    char died[1024];
+    if (attn_worker_request(home.worker, &request, NULL, reply, died, sizeof died)) {
+        prefixed(why, why_size, impl, died);
+        return -1;
+    }
+    return 0;
+}
+
 int attn_run_supports(const attn_impl *impl, const attn_problem *p, char *why, size_t why_size) {
     const attn_impl_home home = attn_impl_home_of(impl);
     why[0] = '\0';
@@ -52,17 +71,9 @@ int attn_run_supports(const attn_impl *impl, const attn_problem *p, char *why, s
         attn_impl_slot *slot = local_slot(impl, home.index);
         return slot ? attn_slot_supports(slot, p, NULL, why, why_size) : -1;
     }
-    attn_wire_request request;
     attn_wire_reply reply;
-    memset(&request, 0, sizeof request);
-    request.type = ATTN_WIRE_SUPPORTS;
-    request.impl = (uint32_t)home.index;
-    request.problem = *p;
-    char died[1024];
-    if (attn_worker_request(home.worker, &request, NULL, &reply, died, sizeof died)) {
-        prefixed(why, why_size, impl, died);
+    if (ask_worker(impl, home, ATTN_WIRE_SUPPORTS, p, 0, &reply, why, why_size))
         return -1;
-    }
     snprintf(why, why_size, "%s", reply.message);
     return reply.status != 0 ? -1 : reply.rc;
 }
@@ -76,18 +87,9 @@ int attn_run_sizes(const attn_impl *impl, const attn_problem *p, int threads, si
         return slot ? attn_slot_sizes(slot, p, threads, NULL, workspace, allocated, why, why_size)
                     : -1;
     }
-    attn_wire_request request;
     attn_wire_reply reply;
-    memset(&request, 0, sizeof request);
-    request.type = ATTN_WIRE_SIZES;
-    request.impl = (uint32_t)home.index;
-    request.threads = threads;
-    request.problem = *p;
-    char died[1024];
-    if (attn_worker_request(home.worker, &request, NULL, &reply, died, sizeof died)) {
-        prefixed(why, why_size, impl, died);
+    if (ask_worker(impl, home, ATTN_WIRE_SIZES, p, threads, &reply, why, why_size))
         return -1;
-    }
     *workspace = reply.workspace_bytes;
     *allocated = reply.allocated_bytes;
     snprintf(why, why_size, "%s", reply.message);
