@@ -134,19 +134,36 @@ void attn_reference_row(const attn_ref_params *p, const float *q, const float *k
 
 int attn_reference_forward(const attn_ref_params *p, const float *q, const float *k, const float *v,
                            double *o, double *o_tol, double *lse, double *lse_tol) {
-    double *scratch = malloc(attn_reference_scratch_size(p) * sizeof *scratch);
-    if (!scratch)
-        return -1;
-    for (int64_t b = 0; b < p->batch; b++)
-        for (int64_t h = 0; h < p->heads_q; h++)
-            for (int64_t i = 0; i < p->seq_q; i++) {
-                int64_t row_index = (b * p->heads_q + h) * p->seq_q + i;
-                attn_ref_row row = {.o = o + row_index * p->head_dim_v,
-                                    .o_tol = o_tol + row_index * p->head_dim_v};
-                attn_reference_row(p, q, k, v, b, h, i, scratch, &row);
-                lse[row_index] = row.lse;
-                lse_tol[row_index] = row.lse_tol;
+    return attn_reference_forward_rows(p, q, k, v, NULL, o, o_tol, lse, lse_tol);
+}
+
+int attn_reference_forward_rows(const attn_ref_params *p, const float *q, const float *k,
+                                const float *v, const unsigned char *rows, double *o, double *o_tol,
+                                double *lse, double *lse_tol) {
+    const int64_t total = p->batch * p->heads_q * p->seq_q;
+    int failed = 0;
+    /* Rows are independent: threads take them in chunks, each with its own scratch. */
+#pragma omp parallel reduction(| : failed)
+    {
+        double *scratch = malloc(attn_reference_scratch_size(p) * sizeof *scratch);
+        failed = scratch == NULL;
+#pragma omp for schedule(dynamic, 4)
+        for (int64_t row_index = 0; row_index < total; row_index++) {
+            double *row_o = o + row_index * p->head_dim_v;
+            double *row_tol = o_tol + row_index * p->head_dim_v;
+            if (!scratch || (rows && !rows[row_index])) {
+                for (int64_t c = 0; c < p->head_dim_v; c++)
+                    row_o[c] = row_tol[c] = NAN;
+                lse[row_index] = lse_tol[row_index] = NAN;
+                continue;
             }
-    free(scratch);
-    return 0;
+            const int64_t i = row_index % p->seq_q, bh = row_index / p->seq_q;
+            attn_ref_row row = {.o = row_o, .o_tol = row_tol};
+            attn_reference_row(p, q, k, v, bh / p->heads_q, bh % p->heads_q, i, scratch, &row);
+            lse[row_index] = row.lse;
+            lse_tol[row_index] = row.lse_tol;
+        }
+        free(scratch);
+    }
+    return failed ? -1 : 0;
 }

@@ -36,4 +36,10 @@ void attn_reference_row(const attn_ref_params *params, const float *q, const flo
 int attn_reference_forward(const attn_ref_params *params, const float *q, const float *k,
                            const float *v, double *o, double *o_tol, double *lse, double *lse_tol);
 
+/* As attn_reference_forward for the rows whose flag in rows ([B][Hq][Nq]) is non-zero,
+ * every row when rows is NULL; the others are left NaN. Uses OpenMP threads over rows. */
+int attn_reference_forward_rows(const attn_ref_params *params, const float *q, const float *k,
+                                const float *v, const unsigned char *rows, double *o, double *o_tol,
+                                double *lse, double *lse_tol);
+
 #endif

@@ -91,6 +91,6 @@ int attn_cmd_list(int argc, char **argv) {
         closedir(folder);
     } else
         printf("  (cannot open %s; set ATTNBENCH_SUITES_DIR)\n", dir);
-    puts("\ninput distributions (dist=): uniform, offset, ties, dominant (harness/generate.h)");
+    puts("\ninput distributions (dist=): uniform, offset, ties, dominant, spikes (harness/core/generate.h)");
     return ATTN_EXIT_OK;
 }

@@ -24,9 +24,12 @@ static void *alloc_array(size_t count, size_t element, attn_error *err) {
 int attn_case_data_alloc(const attn_case *c, attn_case_data *data, attn_error *err) {
     memset(data, 0, sizeof *data);
     data->c = *c;
+    data->sample.full = true;
     if (attn_case_sizes_of(c, &data->sizes, err))
         return -1;
     const attn_case_sizes *s = &data->sizes;
+    data->sample.rows = data->sample.total = s->rows;
+    data->sample.pairs = (size_t)(c->problem.batch * c->problem.heads_q);
     if (!(data->q = alloc_array(s->q, sizeof(float), err)) ||
         !(data->k = alloc_array(s->k, sizeof(float), err)) ||
         !(data->v = alloc_array(s->v, sizeof(float), err)) ||
@@ -54,8 +57,8 @@ int attn_case_data_run_reference(attn_case_data *data, attn_error *err) {
         .window_right = p->window_right,
         .scale = p->scale,
     };
-    if (attn_reference_forward(&params, data->q, data->k, data->v, data->o, data->o_tol, data->lse,
-                               data->lse_tol))
+    if (attn_reference_forward_rows(&params, data->q, data->k, data->v, data->sample.verified,
+                                    data->o, data->o_tol, data->lse, data->lse_tol))
         return attn_fail_internal(err, "out of memory in the reference");
     return 0;
 }
@@ -64,7 +67,8 @@ int attn_case_data_compute(const attn_case *c, attn_case_data *data, attn_error 
     if (attn_case_data_alloc(c, data, err))
         return -1;
     attn_generate_inputs(c, data->q, data->k, data->v);
-    if (attn_check_inputs_finite("Q", data->q, data->sizes.q, err) ||
+    if (attn_row_sample_choose(c, &data->sample, err) ||
+        attn_check_inputs_finite("Q", data->q, data->sizes.q, err) ||
         attn_check_inputs_finite("K", data->k, data->sizes.k, err) ||
         attn_check_inputs_finite("V", data->v, data->sizes.v, err) ||
         attn_case_data_run_reference(data, err)) {
@@ -90,6 +94,7 @@ void attn_case_data_free(attn_case_data *data) {
     free(data->o_tol);
     free(data->lse);
     free(data->lse_tol);
+    attn_row_sample_free(&data->sample);
     memset(data, 0, sizeof *data);
 }
 
@@ -106,18 +111,26 @@ int attn_case_check_affordable(const attn_case *c, double memory_cap_bytes, attn
     /* inputs twice (reference data and the checker's copies), o and o_tol in double,
      * the guarded float output, lse likewise */
     double bytes = 8.0 * (double)(s.q + s.k + s.v) + 20.0 * (double)s.o + 20.0 * (double)s.lse;
-    double work = (double)p->batch * (double)p->heads_q * (double)p->seq_q * (double)p->seq_kv *
-                  (double)(p->head_dim + p->head_dim_v);
+    attn_row_sample sample;
+    if (attn_row_sample_choose(c, &sample, err))
+        return -1;
+    const double work = (double)sample.rows / (double)sample.total * attn_reference_work(p);
+    attn_row_sample_free(&sample);
     char text[ATTN_CASE_STRING_MAX];
     attn_case_format(c, text);
     if (bytes > memory_cap_bytes)
         return attn_fail_input(err, "case '%s' needs %.1f GiB to check, over the cap of %.1f GiB",
                                text, bytes / (1 << 30), memory_cap_bytes / (1 << 30));
+    if (attn_reference_work(p) > ATTN_CHECK_MAX_CASE_WORK)
+        return attn_fail_input(err,
+                               "case '%s' needs %.2g multiply-adds (over %.2g): check runs every "
+                               "implementation on all of it; time it with bench, which verifies "
+                               "sampled rows",
+                               text, attn_reference_work(p), ATTN_CHECK_MAX_CASE_WORK);
     if (work > ATTN_CHECK_MAX_REFERENCE_WORK)
         return attn_fail_input(err,
                                "case '%s': the float64 reference would need %.2g multiply-adds "
-                               "(over %.2g); check smaller cases, or time it with bench, which "
-                               "verifies sampled rows",
+                               "on the rows it verifies (over %.2g); check smaller cases",
                                text, work, ATTN_CHECK_MAX_REFERENCE_WORK);
     return 0;
 }

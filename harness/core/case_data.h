@@ -4,6 +4,7 @@
 #define ATTN_CASE_DATA_H
 
 #include "problem.h"
+#include "row_sample.h"
 
 typedef struct attn_case_data {
     attn_case c;
@@ -11,23 +12,29 @@ typedef struct attn_case_data {
     float *q, *k, *v;      /* inputs */
     double *o, *o_tol;     /* reference output and per-element tolerance */
     double *lse, *lse_tol; /* reference LSE (-inf for rows with no key) and tolerance */
+    attn_row_sample sample; /* the rows with a reference (NaN in the others); full unless
+                               attn_case_data_compute chose a sample */
 } attn_case_data;
 
 /* Allocates every buffer for the case (contents undefined). */
 int attn_case_data_alloc(const attn_case *c, attn_case_data *data, attn_error *err);
-/* Generates the inputs from the seed and runs the reference on them. */
+/* Generates the inputs from the seed and runs the reference on them: on every row, or on
+ * the rows of attn_row_sample_choose when the case is too long for all. */
 int attn_case_data_compute(const attn_case *c, attn_case_data *data, attn_error *err);
-/* Runs the reference on the inputs already in data. */
+/* Runs the reference on the inputs already in data, on the rows of data->sample. */
 int attn_case_data_run_reference(attn_case_data *data, attn_error *err);
 /* Scans inputs for NaN or Inf; names the tensor and index of the first one found. */
 int attn_check_inputs_finite(const char *what, const float *x, size_t count, attn_error *err);
 void attn_case_data_free(attn_case_data *data);
 
 /* Refuses, as bad input, a case that check cannot afford: more than memory_cap_bytes for
- * inputs, reference results and the checker's copies, or a float64 reference of more
- * than ATTN_CHECK_MAX_REFERENCE_WORK multiply-adds (bench verifies large cases on
- * sampled rows instead). */
+ * inputs, reference results and the checker's copies, more than ATTN_CHECK_MAX_CASE_WORK
+ * multiply-adds in all, or a float64 reference of more than ATTN_CHECK_MAX_REFERENCE_WORK
+ * multiply-adds on the rows it verifies. */
 #define ATTN_CHECK_MAX_REFERENCE_WORK 2.0e10
+/* The most multiply-adds of a whole case (the implementations compute every row): about
+ * 100 s for a plain loop at 1e9 multiply-adds per second. */
+#define ATTN_CHECK_MAX_CASE_WORK 1.0e11
 int attn_case_check_affordable(const attn_case *c, double memory_cap_bytes, attn_error *err);
 
 /* Half the machine's physical memory: the default cap. */

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #define GOLDEN_GAMMA 0x9E3779B97F4A7C15ull
 
@@ -25,11 +26,71 @@ float attn_random_uniform(uint64_t seed, uint64_t stream, uint64_t index) {
     return (float)((double)bits * 0x1p-23 - 1.0);
 }
 
-enum { STREAM_Q = 0, STREAM_K = 1, STREAM_V = 2, STREAM_AUX = 3 };
+enum { STREAM_Q = 0, STREAM_K = 1, STREAM_V = 2, STREAM_AUX = 3, STREAM_SPIKE_LEVEL = 4 };
 
 static void fill_uniform(uint64_t seed, uint64_t stream, float *x, size_t n) {
     for (size_t i = 0; i < n; i++)
         x[i] = attn_random_uniform(seed, stream, i);
+}
+
+/* Auxiliary-stream indices of the spikes draws, past those of the other distributions. */
+#define SPIKE_DRAWS 512
+
+static int compare_keys(const void *a, const void *b) {
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+size_t attn_spike_keys(const attn_case *c, uint64_t block, int64_t keys[ATTN_SPIKES_MAX],
+                       double level[ATTN_SPIKES_MAX]) {
+    const int64_t n = c->problem.seq_kv;
+    const uint64_t base = (block + 1) * SPIKE_DRAWS;
+    size_t count = 0, draw = 0;
+    keys[count++] = 0;
+    keys[count++] = n - 1;
+    for (int64_t tile = 16; tile < n && count + 2 <= ATTN_SPIKES_MAX - 4; tile *= 2) {
+        const int64_t multiples = (n - 1) / tile; /* tile * m < n for m in [1, multiples] */
+        const int64_t m = 1 + (int64_t)(attn_random_bits(c->seed, STREAM_AUX, base + draw++) %
+                                        (uint64_t)multiples);
+        keys[count++] = m * tile - 1;
+        keys[count++] = m * tile;
+    }
+    for (int r = 0; r < 4; r++)
+        keys[count++] =
+            (int64_t)(attn_random_bits(c->seed, STREAM_AUX, base + 64 + r) % (uint64_t)n);
+    qsort(keys, count, sizeof *keys, compare_keys);
+    size_t distinct = 0;
+    for (size_t i = 0; i < count; i++)
+        if (keys[i] >= 0 && keys[i] < n && (distinct == 0 || keys[i] != keys[distinct - 1]))
+            keys[distinct++] = keys[i];
+    if (level)
+        for (size_t i = 0; i < distinct; i++)
+            level[i] = 12.0 + 9.0 * (attn_random_uniform(c->seed, STREAM_SPIKE_LEVEL,
+                                                         block * (uint64_t)n + (uint64_t)keys[i]) +
+                                     1.0);
+    return distinct;
+}
+
+static void fill_spikes(const attn_case *c, float *q, float *k, const attn_case_sizes *sizes) {
+    const attn_problem *p = &c->problem;
+    const uint64_t seed = c->seed;
+    const size_t d = (size_t)p->head_dim, nkv = (size_t)p->seq_kv;
+    const double scale = p->scale != 0 ? p->scale : 1.0;
+    for (size_t i = 0; i < sizes->q; i++)
+        q[i] = (float)((1.0 + attn_random_uniform(seed, STREAM_Q, i)) / 2.0);
+    for (size_t i = 0; i < sizes->k; i++)
+        k[i] = (float)(attn_random_uniform(seed, STREAM_K, i) / 10.0);
+    int64_t keys[ATTN_SPIKES_MAX];
+    double level[ATTN_SPIKES_MAX];
+    for (size_t block = 0; block < (size_t)(p->batch * p->heads_kv); block++) {
+        const size_t count = attn_spike_keys(c, block, keys, level);
+        for (size_t s = 0; s < count; s++)
+            for (size_t col = 0; col < d; col++) {
+                const size_t i = (block * nkv + (size_t)keys[s]) * d + col;
+                const double u = attn_random_uniform(seed, STREAM_K, i);
+                k[i] = (float)(2.0 * level[s] * (1.0 + u / 4.0) / (scale * (double)d));
+            }
+    }
 }
 
 void attn_generate_inputs(const attn_case *c, float *q, float *k, float *v) {
@@ -83,6 +144,9 @@ void attn_generate_inputs(const attn_case *c, float *q, float *k, float *v) {
         }
         break;
     }
+    case ATTN_DIST_SPIKES:
+        fill_spikes(c, q, k, &sizes);
+        break;
     default:
         break;
     }

@@ -7,7 +7,8 @@
  *   z ^= z >> 30; z *= 0xBF58476D1CE4E5B9; z ^= z >> 27; z *= 0x94D049BB133111EB; z ^= z >> 31
  * (all arithmetic modulo 2^64), i.e. the (index+1)-th output of SplitMix64 seeded with key.
  * The uniform value is (bits >> 40) * 2^-23 - 1, exactly representable in float32, in
- * [-1, 1). Streams: 0 = Q, 1 = K, 2 = V, 3 = auxiliary draws of a distribution. Elements
+ * [-1, 1). Streams: 0 = Q, 1 = K, 2 = V, 3 = auxiliary draws of a distribution, 4 = spike
+ * levels (index b * Hkv * Nkv + kv head * Nkv + key). Elements
  * are indexed by their flat row-major position in the tensor.
  *
  * Distributions (u = a fresh uniform draw of the element, s = |scale|, values computed in
@@ -19,6 +20,13 @@
  *             stream 3 at index (b * Hkv + h) * D + c; V = u. Odd keys tie exactly.
  *   dominant  Q = (1 + u) / 2; K = u / 10, except key j* = bits(stream 3, b * Hkv + h) mod
  *             Nkv of each (b, h) where K = 60 / (scale * D); V = u. Score of j* near 30.
+ *   spikes    Q = (1 + u) / 2; V = u; K = u / 10, except the spike keys of each (b, h)
+ *             (attn_spike_keys), where K = 2 L (1 + u / 4) / (scale * D) with level
+ *             L = 12 + 9 (1 + w), w from stream 4: scores near L, each row's visible spikes hold
+ * most of its probability, so losing or mis-weighting one moves O by O(|V|) at any length. Spikes
+ * sit where kernels switch paths: the first and last key, keys m t - 1 and m t for every power of
+ * two t from 16 below Nkv, with m = 1 + bits(stream 3, (block + 1) * 512 + draw) mod ((Nkv - 1) /
+ * t), and four keys bits(stream 3, (block + 1) * 512 + 64 + r) mod Nkv.
  */
 #ifndef ATTN_GENERATE_H
 #define ATTN_GENERATE_H
@@ -29,6 +37,14 @@
 
 uint64_t attn_random_bits(uint64_t seed, uint64_t stream, uint64_t index);
 float attn_random_uniform(uint64_t seed, uint64_t stream, uint64_t index);
+
+/* The most spike keys of one (b, kv head): 4 + 2 per power of two + 4. */
+#define ATTN_SPIKES_MAX 136
+
+/* The spike keys of kv block `block` (b * Hkv + kv head) of a spikes case, sorted and
+ * distinct, with their levels when level is not NULL; returns how many. */
+size_t attn_spike_keys(const attn_case *c, uint64_t block, int64_t keys[ATTN_SPIKES_MAX],
+                       double level[ATTN_SPIKES_MAX]);
 
 /* Fills q, k, v (sized per attn_case_sizes_of) for the case. */
 void attn_generate_inputs(const attn_case *c, float *q, float *k, float *v);

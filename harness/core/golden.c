@@ -405,6 +405,17 @@ int attn_golden_write_suite(const attn_suite *suite, const char *dir,
             remove_set(staging);
             return -1;
         }
+        if (!data.sample.full) {
+            char text[ATTN_CASE_STRING_MAX];
+            attn_case_format(&suite->cases[n], text);
+            attn_case_data_free(&data);
+            remove_set(staging);
+            return attn_fail_input(err,
+                                   "golden: case %zu '%s' is over %.2g multiply-adds, which check "
+                                   "verifies on sampled rows; a golden set holds every row (check "
+                                   "such a suite with the reference computed now)",
+                                   n + 1, text, ATTN_FULL_REFERENCE_WORK);
+        }
         int rc = write_case(&data, case_dir, err);
         attn_case_data_free(&data);
         if (rc) {

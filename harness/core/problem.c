@@ -16,7 +16,8 @@
  * leaving room for any size a CPU can hold. */
 #define ATTN_MAX_EXTENT ((int64_t)1 << 31)
 
-static const char *const dist_names[ATTN_DIST_COUNT] = {"uniform", "offset", "ties", "dominant"};
+static const char *const dist_names[ATTN_DIST_COUNT] = {"uniform", "offset", "ties", "dominant",
+                                                        "spikes"};
 
 const char *attn_dist_name(attn_dist dist) {
     return (unsigned)dist < ATTN_DIST_COUNT ? dist_names[dist] : "?";
@@ -212,7 +213,8 @@ int attn_case_set(attn_case *c, const char *key, const char *value, attn_error *
                 return 0;
             }
         }
-        return attn_fail_input(err, "dist=%s: expected uniform, offset, ties or dominant", value);
+        return attn_fail_input(err, "dist=%s: expected uniform, offset, ties, dominant or spikes",
+                               value);
     }
     return attn_fail_input(err,
                            "unknown key '%s' (expected b, hq, hkv, h, nq, nkv, n, d, dv, window, "
@@ -416,6 +418,13 @@ int attn_case_check_magnitudes(const attn_case *c, attn_error *err) {
         max_k = big > 0.1 ? big : 0.1;
         snprintf(source, sizeof source,
                  "dist=dominant draws q in [0, 1) and one key of 60 / (scale * d)");
+        break;
+    }
+    case ATTN_DIST_SPIKES: {
+        const double big = p->scale != 0 ? fabs(2.0 * 30.0 * 1.25 / (p->scale * d)) : 75.0;
+        max_k = big > 0.1 ? big : 0.1;
+        snprintf(source, sizeof source,
+                 "dist=spikes draws q in [0, 1) and spike keys up to 75 / (scale * d)");
         break;
     }
     default:

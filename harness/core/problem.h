@@ -16,6 +16,7 @@ typedef enum {
     ATTN_DIST_OFFSET,      /* scores near +200: softmax without the max shift overflows */
     ATTN_DIST_TIES,        /* keys nearly or exactly equal: near-tied scores */
     ATTN_DIST_DOMINANT,    /* one key per (batch, kv head) dominates every row that sees it */
+    ATTN_DIST_SPIKES,      /* a few keys per (batch, kv head), at path boundaries, dominate */
     ATTN_DIST_COUNT
 } attn_dist;
 

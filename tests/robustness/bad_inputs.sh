@@ -79,7 +79,7 @@ expect "cli: bench threads list 0" 2 "--threads 0" -- "$attnbench" bench --threa
 expect "cli: bench seq 0" 2 "n=0: must be between 1" -- "$attnbench" bench --seq 0
 expect "cli: sizes overflow size_t" 2 "tensor sizes overflow size_t" -- "$attnbench" check --case "b=2147483647 hq=2147483647 n=2147483647 d=2147483647"
 expect "cli: case too big for memory" 2 "over the cap" -- "$attnbench" check --case "n=1000000 d=4096"
-expect "cli: reference too slow" 2 "the float64 reference would need" -- "$attnbench" check --case "n=200000 d=64"
+expect "cli: case too slow to check" 2 "check runs every implementation on all of it" -- "$attnbench" check --case "n=200000 d=64"
 expect "bench: over memory cap runs on" 0 "" -- "$attnbench" bench --impl blocked --seq 8,70000 --heads 1 --threads 1 --no-ceiling --mem-cap 0.001 --out mem.csv
 if grep -q ',over_memory,' mem.csv; then
   passed=$((passed + 1)); echo "| bench: case over --mem-cap | 0 | row status over_memory: $(grep -o 'needs [^,]*' mem.csv | head -n 1) |"
