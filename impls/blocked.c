@@ -34,7 +34,8 @@ const attn_impl attn_impl_blocked = {
     .name = "blocked",
     .summary = "1 thread, 64x64 tiles, online softmax, O(tile) memory, AVX-512 or portable",
     .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW | ATTN_CAP_GLOBAL |
-            ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES,
+            ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES |
+            ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT,
     .workspace_size = blocked_workspace_size,
     .forward = blocked_forward,
 };

@@ -26,7 +26,8 @@ const attn_impl attn_impl_local = {
     .name = "local",
     .summary = "sliding window: each query tile visits only its band of keys, OpenMP",
     .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW | ATTN_CAP_GLOBAL |
-            ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES,
+            ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES |
+            ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT,
     .workspace_size = local_workspace_size,
     .forward = local_forward,
 };

@@ -92,7 +92,8 @@ const attn_impl attn_impl_naive = {
     .name = "naive",
     .summary = "plain loops, full Nq x Nkv score matrix per head",
     .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW | ATTN_CAP_GLOBAL |
-            ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES,
+            ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES |
+            ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT,
     .supports = naive_supports,
     .workspace_size = naive_workspace_size,
     .forward = naive_forward,

@@ -23,7 +23,8 @@ const attn_impl attn_impl_omp = {
     .name = "omp",
     .summary = "blocked's fused kernel on OpenMP threads over (batch, head, query tiles)",
     .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW | ATTN_CAP_GLOBAL |
-            ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES,
+            ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES |
+            ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT,
     .workspace_size = omp_workspace_size,
     .forward = omp_forward,
 };

@@ -167,3 +167,39 @@ int attn_reference_forward_rows(const attn_ref_params *p, const float *q, const 
     }
     return failed ? -1 : 0;
 }
+
+void attn_reference_plain_fp32_row(const attn_ref_params *p, const float *q, const float *k,
+                                   const float *v, int64_t b, int64_t h, int64_t i, float *scratch,
+                                   float *o) {
+    const int64_t d = p->head_dim, dv = p->head_dim_v, nkv = p->seq_kv;
+    const int64_t kv_head = h / (p->heads_q / p->heads_kv);
+    const float *q_row = q + ((b * p->heads_q + h) * p->seq_q + i) * d;
+    const float *k_head = k + (b * p->heads_kv + kv_head) * nkv * d;
+    const float *v_head = v + (b * p->heads_kv + kv_head) * nkv * dv;
+    const float scale = (float)p->scale;
+    float max_score = -INFINITY;
+    for (int64_t j = 0; j < nkv; j++) {
+        if (!key_is_visible(p, i, j))
+            continue;
+        float dot = 0.0f;
+        for (int64_t c = 0; c < d; c++)
+            dot += q_row[c] * k_head[j * d + c];
+        scratch[j] = scale * dot;
+        max_score = scratch[j] > max_score ? scratch[j] : max_score;
+    }
+    for (int64_t c = 0; c < dv; c++)
+        o[c] = 0.0f;
+    if (max_score == -INFINITY)
+        return;
+    float total = 0.0f;
+    for (int64_t j = 0; j < nkv; j++) {
+        if (!key_is_visible(p, i, j))
+            continue;
+        const float e = expf(scratch[j] - max_score);
+        total += e;
+        for (int64_t c = 0; c < dv; c++)
+            o[c] += e * v_head[j * dv + c];
+    }
+    for (int64_t c = 0; c < dv; c++)
+        o[c] /= total;
+}

@@ -42,4 +42,12 @@ int attn_reference_forward_rows(const attn_ref_params *params, const float *q, c
                                 const float *v, const unsigned char *rows, double *o, double *o_tol,
                                 double *lse, double *lse_tol);
 
+/* The plain float32 computation of row i of head h of batch b (scores, maximum, exp,
+ * sum and weighted sum in float, keys in order, two passes) into o[Dv]: a yardstick, not
+ * an oracle, so that an implementation's error can be reported relative to what a
+ * straightforward float32 kernel makes on the same inputs. scratch holds Nkv floats. */
+void attn_reference_plain_fp32_row(const attn_ref_params *params, const float *q, const float *k,
+                                   const float *v, int64_t b, int64_t h, int64_t i, float *scratch,
+                                   float *o);
+
 #endif

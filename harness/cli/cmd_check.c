@@ -19,7 +19,9 @@
 static const char check_help[] =
     "usage: attnbench check [--impl A,B] [--suite NAME|FILE | --case 'CASE'] [--seed N,M]\n"
     "                       [--golden DIR | --no-golden] [--threads N] [--csv FILE] [--quiet]\n"
-    "                       [--layout L,M|all] [--timeout S] [--isolate] [--plugin LIB.so]\n"
+    "                       [--layout L,M|all] [--repeat N] [--invariance T1,T2]\n"
+    "                       [--timeout S] [--isolate]\n"
+    "                       [--plugin LIB.so]\n"
     "\n"
     "Runs each implementation on each case of a suite and judges every output element\n"
     "against the float64 reference within its error bound (reference/TOLERANCE.md).\n"
@@ -46,6 +48,15 @@ static const char check_help[] =
     "                    %s\n"
     "                    an implementation without the strides capability is SKIPPED in\n"
     "                    bshd and view\n"
+    "  --repeat N        call each implementation N times per case (default 1): every\n"
+    "                    result is judged and all must be bitwise identical to the first\n"
+    "                    (a difference is FAILED, naming the first differing element)\n"
+    "  --invariance T1,T2  also run each case at each of these thread counts and, for\n"
+    "                    batches, each batch entry alone: every result is judged, and it\n"
+    "                    must equal the --threads result bit for bit when the\n"
+    "                    implementation declares thread (batch) invariance in `list`\n"
+    "                    (thread-invariant, batch-invariant); others are held to the\n"
+    "                    tolerance only\n"
     "  --timeout S       a call of plugin code (or any code, with --isolate) that makes no\n"
     "                    progress for S seconds is killed and is an ERROR (default 300)\n"
     "  --isolate         run the built-ins in a worker process too (plugins always are):\n"
@@ -61,18 +72,53 @@ static const char check_help[] =
     "Statuses: PASSED; FAILED (wrong result, out-of-bounds read or write, unwritten element,\n"
     "modified input);\n"
     "SKIPPED (the implementation declares it does not support the case; never a pass);\n"
-    "ERROR (the implementation could not run). Exit status: 0 every case ran passed and\n"
-    "at least one did; 1 a case FAILED or hit an ERROR; 2 bad usage or input, or nothing\n"
-    "was verified (every case SKIPPED: 0 passed, 0 failed); 3 internal error.\n";
+    "ERROR (the implementation could not run); MISTRUSTED (within tolerance, but the case\n"
+    "cannot tell a correct result from a trivial one: the reference output is all zeros\n"
+    "although V is not, or a constant output would pass; never counted as a pass).\n"
+    "Exit status: 0 every case ran passed (or was MISTRUSTED) and at least one passed; 1 a\n"
+    "case FAILED or hit an ERROR; 2 bad usage or input, or nothing was verified (0 passed,\n"
+    "0 failed: every case SKIPPED or MISTRUSTED); 3 internal error.\n";
 
 /* The most cases of one run: the suite grammar's cap (harness/core/suite.c), which --seed
  * may not get around. */
 #define CHECK_MAX_CASES 1000000u
 
+/* --invariance T1,T2,...: the thread counts, and that it was given. */
+#define CHECK_MAX_INVARIANCE_THREADS 16
+typedef struct invariance_option {
+    bool on;
+    int threads[CHECK_MAX_INVARIANCE_THREADS];
+    size_t count;
+} invariance_option;
+
+static int parse_invariance(const char *option, const char *value, void *target, attn_error *err) {
+    invariance_option *inv = target;
+    inv->on = true;
+    inv->count = 0;
+    char token[32];
+    for (const char *at = value;;) {
+        const size_t length = strcspn(at, ",");
+        if (length == 0 || length >= sizeof token)
+            return attn_fail_input(err, "%s %s: expected a comma list of thread counts", option,
+                                   value);
+        if (inv->count == CHECK_MAX_INVARIANCE_THREADS)
+            return attn_fail_input(err, "%s %s: at most %d thread counts", option, value,
+                                   CHECK_MAX_INVARIANCE_THREADS);
+        memcpy(token, at, length);
+        token[length] = '\0';
+        if (attn_cli_threads(option, token, &inv->threads[inv->count++], err))
+            return -1;
+        if (!at[length])
+            return 0;
+        at += length + 1;
+    }
+}
+
 typedef struct check_options {
     const char *impls, *suite, *case_text, *seeds, *golden, *csv;
     bool no_golden, quiet, isolate;
-    int threads;
+    int threads, repeats;
+    invariance_option invariance;
     unsigned layouts;
     double timeout;
 } check_options;
@@ -90,6 +136,7 @@ static void print_help(void) {
 
 static int parse_options(int argc, char **argv, check_options *o, attn_error *err) {
     o->threads = attn_cli_cpu_count();
+    o->repeats = 1;
     o->layouts = (1u << ATTN_LAYOUT_COUNT) - 1;
     o->timeout = ATTN_CLI_DEFAULT_TIMEOUT;
     const attn_option options[] = {
@@ -103,6 +150,8 @@ static int parse_options(int argc, char **argv, check_options *o, attn_error *er
         ATTN_TEXT("--golden", &o->golden),
         ATTN_TEXT("--csv", &o->csv),
         ATTN_VALUE("--threads", &o->threads, attn_cli_parse_threads),
+        ATTN_VALUE("--repeat", &o->repeats, attn_cli_parse_positive),
+        ATTN_VALUE("--invariance", &o->invariance, parse_invariance),
         ATTN_VALUE("--layout", &o->layouts, attn_cli_parse_layouts),
         ATTN_VALUE("--timeout", &o->timeout, attn_cli_parse_timeout),
     };
@@ -111,6 +160,8 @@ static int parse_options(int argc, char **argv, check_options *o, attn_error *er
         return -1;
     if (o->suite && o->case_text)
         return attn_fail_input(err, "check: give --suite or --case, not both");
+    if (o->repeats > 1000)
+        return attn_fail_input(err, "--repeat %d: at most 1000 calls per case", o->repeats);
     if (o->case_text && o->case_text[strspn(o->case_text, " \t")] == '\0')
         return attn_fail_input(err,
                                "--case '%s': empty case; give fields such as 'nq=17 d=64' "
@@ -252,8 +303,14 @@ static void format_number(double x, char *out, size_t size) {
     snprintf(out, size, "%.9g", x);
 }
 
+/* The statuses whose comparison with the reference is valid. */
+static bool compared(const attn_check_result *r) {
+    return r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_FAILED ||
+           r->status == ATTN_STATUS_MISTRUSTED;
+}
+
 static const char *lse_note(const attn_impl *impl, const attn_check_result *r) {
-    if (r->status != ATTN_STATUS_PASSED && r->status != ATTN_STATUS_FAILED)
+    if (!compared(r))
         return "";
     return (impl->caps & ATTN_CAP_LSE) ? "" : "  lse: not checked";
 }
@@ -273,10 +330,10 @@ static void print_result(const attn_impl *impl, const attn_case_data *data, attn
     format_rows(data, rows, sizeof rows);
     if (o->quiet && (r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_SKIPPED))
         return;
-    if (r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_FAILED)
-        printf("%-7s %-*s %-4s err/tol %-9.3g %s%s%s\n", attn_status_name(r->status), name_width,
-               impl->name, attn_layout_name(layout), r->compare.err_ratio, text, rows,
-               lse_note(impl, r));
+    if (compared(r))
+        printf("%-7s %-*s %-4s err/tol %-9.3g vs-fp32 %-7.3g %s%s%s\n", attn_status_name(r->status),
+               name_width, impl->name, attn_layout_name(layout), r->compare.err_ratio,
+               r->compare.err_vs_fp32, text, rows, lse_note(impl, r));
     else
         printf("%-7s %-*s %-4s %-17s %s\n", attn_status_name(r->status), name_width, impl->name,
                attn_layout_name(layout), "", text);
@@ -303,20 +360,20 @@ static int write_csv_row(attn_csv *csv, const attn_impl *impl, const attn_case_d
                          attn_layout layout, const attn_check_result *r, attn_error *err) {
     const attn_case *c = &data->c;
     char text[ATTN_CASE_STRING_MAX], max_abs[32] = "", ratio[32] = "", l2[32] = "", worst[96] = "";
-    char rows[32];
+    char rows[32], vs_fp32[32] = "";
     snprintf(rows, sizeof rows, "%zu", data->sample.rows);
     attn_case_format(c, text);
-    if (r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_FAILED) {
+    if (compared(r)) {
         format_number(r->compare.max_abs_err, max_abs, sizeof max_abs);
         format_number(r->compare.err_ratio, ratio, sizeof ratio);
         format_number(r->compare.rel_l2, l2, sizeof l2);
+        format_number(r->compare.err_vs_fp32, vs_fp32, sizeof vs_fp32);
         attn_format_position(&c->problem, r->compare.worst_is_lse, r->compare.worst_index, worst,
                              sizeof worst);
     }
-    const char *lse =
-        r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_FAILED
-            ? ((impl->caps & ATTN_CAP_LSE) ? (r->lse_checked ? "checked" : "") : "not checked")
-            : "";
+    const char *lse = compared(r) ? ((impl->caps & ATTN_CAP_LSE) ? (r->lse_checked ? "checked" : "")
+                                                                 : "not checked")
+                                  : "";
     const char *fields[] = {impl->name,
                             text,
                             attn_layout_name(layout),
@@ -327,7 +384,8 @@ static int write_csv_row(attn_csv *csv, const attn_impl *impl, const attn_case_d
                             worst,
                             lse,
                             r->status == ATTN_STATUS_PASSED ? "" : r->reason,
-                            rows};
+                            rows,
+                            vs_fp32};
     return attn_csv_append(csv, fields, err);
 }
 
@@ -360,9 +418,9 @@ int attn_cmd_check(int argc, char **argv) {
         status = attn_cli_report(&err);
         goto done;
     }
-    static const char *const header[] = {"impl",        "case",      "layout",       "status",
-                                         "max_abs_err", "err_ratio", "rel_l2",       "worst",
-                                         "lse",         "reason",    "rows_verified"};
+    static const char *const header[] = {
+        "impl",   "case",  "layout", "status", "max_abs_err",   "err_ratio",
+        "rel_l2", "worst", "lse",    "reason", "rows_verified", "err_vs_fp32"};
     if (golden[0] && check_golden_count(golden, &suite, &err)) {
         status = attn_cli_report(&err);
         goto done;
@@ -388,9 +446,18 @@ int attn_cmd_check(int argc, char **argv) {
         }
     }
     printf("checking %zu implementation(s) on %zu case(s) from %s, %d thread(s); reference: %s; "
-           "kernel_isa=%s\n",
+           "kernel_isa=%s",
            impl_count, suite.count, o.case_text ? "--case" : suite.path, o.threads,
            golden[0] ? golden : "computed now", attn_kernel_table());
+    if (o.repeats > 1)
+        printf("; %d calls per case, bitwise identical", o.repeats);
+    if (o.invariance.on) {
+        printf("; invariance across threads");
+        for (size_t t = 0; t < o.invariance.count; t++)
+            printf("%s%d", t ? "," : " ", o.invariance.threads[t]);
+        printf(" and batch entries alone");
+    }
+    printf("\n");
     for (size_t n = 0; n < suite.count; n++) {
         attn_case_data data;
         int rc = golden[0] ? attn_golden_load(golden, n, &suite.cases[n], &data, &err)
@@ -404,7 +471,12 @@ int attn_cmd_check(int argc, char **argv) {
                 if (!(o.layouts & (1u << layout)))
                     continue;
                 attn_check_result result;
-                attn_check_case(impls[m], &data, (attn_layout)layout, o.threads, &result);
+                const attn_check_plan plan = {.threads = o.threads,
+                                              .repeats = o.repeats,
+                                              .other_threads = o.invariance.threads,
+                                              .other_thread_count = o.invariance.count,
+                                              .batch_invariance = o.invariance.on};
+                attn_check_case_plan(impls[m], &data, (attn_layout)layout, &plan, &result);
                 print_result(impls[m], &data, (attn_layout)layout, &result, &o, name_width);
                 tally(&tallies[m], &result);
                 if (o.csv &&
@@ -417,21 +489,26 @@ int attn_cmd_check(int argc, char **argv) {
         attn_case_data_free(&data);
     }
     size_t totals[ATTN_STATUS_COUNT] = {0};
-    printf("\n%-*s %7s %7s %7s %7s  %s\n", name_width, "impl", "passed", "failed", "skipped",
-           "errors", "worst err/tol of a pass | smallest .. largest err/tol of a failure");
+    printf("\n%-*s %7s %7s %7s %7s %10s  %s\n", name_width, "impl", "passed", "failed", "skipped",
+           "errors", "mistrusted",
+           "worst err/tol of a pass | smallest .. largest err/tol of a failure");
     for (size_t m = 0; m < impl_count; m++) {
         const impl_tally *t = &tallies[m];
-        printf("%-*s %7zu %7zu %7zu %7zu  %.3g | %.3g .. %.3g%s\n", name_width, impls[m]->name,
-               t->counts[ATTN_STATUS_PASSED], t->counts[ATTN_STATUS_FAILED],
-               t->counts[ATTN_STATUS_SKIPPED], t->counts[ATTN_STATUS_ERROR], t->worst_passing_ratio,
-               t->smallest_failing_ratio, t->largest_failing_ratio,
+        printf("%-*s %7zu %7zu %7zu %7zu %10zu  %.3g | %.3g .. %.3g%s\n", name_width,
+               impls[m]->name, t->counts[ATTN_STATUS_PASSED], t->counts[ATTN_STATUS_FAILED],
+               t->counts[ATTN_STATUS_SKIPPED], t->counts[ATTN_STATUS_ERROR],
+               t->counts[ATTN_STATUS_MISTRUSTED], t->worst_passing_ratio, t->smallest_failing_ratio,
+               t->largest_failing_ratio,
                (impls[m]->caps & ATTN_CAP_LSE) ? ""
                                                : "  (lse: not checked, ATTN_CAP_LSE not declared)");
         for (int s = 0; s < ATTN_STATUS_COUNT; s++)
             totals[s] += t->counts[s];
     }
-    printf("check: %zu passed, %zu failed, %zu skipped\n", totals[ATTN_STATUS_PASSED],
+    printf("check: %zu passed, %zu failed, %zu skipped", totals[ATTN_STATUS_PASSED],
            totals[ATTN_STATUS_FAILED] + totals[ATTN_STATUS_ERROR], totals[ATTN_STATUS_SKIPPED]);
+    if (totals[ATTN_STATUS_MISTRUSTED])
+        printf(", %zu mistrusted (not passes)", totals[ATTN_STATUS_MISTRUSTED]);
+    printf("\n");
     if (o.csv && attn_csv_finish(&csv, &err)) {
         status = attn_cli_report(&err);
         goto done;
@@ -445,7 +522,7 @@ int attn_cmd_check(int argc, char **argv) {
         fflush(stdout);
         fprintf(stderr,
                 "attnbench: check verified nothing: 0 passed and 0 failed, every case was "
-                "SKIPPED (the reasons are on each SKIPPED line%s)\n",
+                "SKIPPED or MISTRUSTED (the reasons are on each such line%s)\n",
                 o.quiet ? ", shown without --quiet" : "");
         status = ATTN_EXIT_BAD_INPUT;
     }

@@ -14,11 +14,17 @@ static void print_caps(uint64_t caps) {
     static const struct {
         uint64_t cap;
         const char *name;
-    } names[] = {{ATTN_CAP_GLOBAL, "global"},  {ATTN_CAP_CAUSAL, "causal"},
-                 {ATTN_CAP_WINDOW, "window"},  {ATTN_CAP_GQA, "gqa"},
-                 {ATTN_CAP_CROSS, "cross"},    {ATTN_CAP_DV_DIFFERS, "dv!=d"},
-                 {ATTN_CAP_LSE, "lse"},        {ATTN_CAP_CUSTOM_SCALE, "scale"},
-                 {ATTN_CAP_STRIDES, "strides"}};
+    } names[] = {{ATTN_CAP_GLOBAL, "global"},
+                 {ATTN_CAP_CAUSAL, "causal"},
+                 {ATTN_CAP_WINDOW, "window"},
+                 {ATTN_CAP_GQA, "gqa"},
+                 {ATTN_CAP_CROSS, "cross"},
+                 {ATTN_CAP_DV_DIFFERS, "dv!=d"},
+                 {ATTN_CAP_LSE, "lse"},
+                 {ATTN_CAP_CUSTOM_SCALE, "scale"},
+                 {ATTN_CAP_STRIDES, "strides"},
+                 {ATTN_CAP_THREAD_INVARIANT, "thread-invariant"},
+                 {ATTN_CAP_BATCH_INVARIANT, "batch-invariant"}};
     const char *separator = "";
     for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
         if (caps & names[n].cap) {
@@ -91,6 +97,7 @@ int attn_cmd_list(int argc, char **argv) {
         closedir(folder);
     } else
         printf("  (cannot open %s; set ATTNBENCH_SUITES_DIR)\n", dir);
-    puts("\ninput distributions (dist=): uniform, offset, ties, dominant, spikes (harness/core/generate.h)");
+    puts("\ninput distributions (dist=): uniform, offset, ties, dominant, spikes "
+         "(harness/core/generate.h)");
     return ATTN_EXIT_OK;
 }

@@ -35,6 +35,7 @@ int attn_case_data_alloc(const attn_case *c, attn_case_data *data, attn_error *e
         !(data->v = alloc_array(s->v, sizeof(float), err)) ||
         !(data->o = alloc_array(s->o, sizeof(double), err)) ||
         !(data->o_tol = alloc_array(s->o, sizeof(double), err)) ||
+        !(data->o_plain = alloc_array(s->o, sizeof(float), err)) ||
         !(data->lse = alloc_array(s->lse, sizeof(double), err)) ||
         !(data->lse_tol = alloc_array(s->lse, sizeof(double), err))) {
         attn_case_data_free(data);
@@ -63,6 +64,68 @@ int attn_case_data_run_reference(attn_case_data *data, attn_error *err) {
     return 0;
 }
 
+int attn_case_data_slice_batch(const attn_case_data *src, int64_t b, attn_case_data *dst,
+                               attn_error *err) {
+    attn_case one = src->c;
+    one.problem.batch = 1;
+    if (attn_case_data_alloc(&one, dst, err))
+        return -1;
+    const attn_case_sizes *s = &dst->sizes;
+    const size_t at = (size_t)b;
+    memcpy(dst->q, src->q + at * s->q, s->q * sizeof *dst->q);
+    memcpy(dst->k, src->k + at * s->k, s->k * sizeof *dst->k);
+    memcpy(dst->v, src->v + at * s->v, s->v * sizeof *dst->v);
+    memcpy(dst->o, src->o + at * s->o, s->o * sizeof *dst->o);
+    memcpy(dst->o_tol, src->o_tol + at * s->o, s->o * sizeof *dst->o_tol);
+    memcpy(dst->o_plain, src->o_plain + at * s->o, s->o * sizeof *dst->o_plain);
+    memcpy(dst->lse, src->lse + at * s->lse, s->lse * sizeof *dst->lse);
+    memcpy(dst->lse_tol, src->lse_tol + at * s->lse, s->lse * sizeof *dst->lse_tol);
+    if (!src->sample.full) {
+        dst->sample.full = false;
+        dst->sample.verified = malloc(s->rows);
+        if (!dst->sample.verified) {
+            attn_case_data_free(dst);
+            return attn_fail_internal(err, "out of memory slicing a batch");
+        }
+        memcpy(dst->sample.verified, src->sample.verified + at * s->rows, s->rows);
+        dst->sample.rows = 0;
+        for (size_t r = 0; r < s->rows; r++)
+            dst->sample.rows += dst->sample.verified[r];
+    }
+    return 0;
+}
+
+int attn_case_data_run_plain(attn_case_data *data, attn_error *err) {
+    const attn_problem *p = &data->c.problem;
+    attn_ref_params params = {p->batch,        p->heads_q,  p->heads_kv,   p->seq_q,
+                              p->seq_kv,       p->head_dim, p->head_dim_v, p->window_left,
+                              p->window_right, p->scale};
+    const unsigned char *verified = data->sample.verified;
+    const int64_t rows = (int64_t)data->sizes.rows;
+    int failed = 0;
+#pragma omp parallel reduction(| : failed)
+    {
+        float *scratch = malloc((size_t)(p->seq_kv > 0 ? p->seq_kv : 1) * sizeof *scratch);
+        failed = scratch == NULL;
+#pragma omp for schedule(dynamic, 8)
+        for (int64_t row = 0; row < rows; row++) {
+            float *o = data->o_plain + row * p->head_dim_v;
+            if (!scratch || (verified && !verified[row])) {
+                for (int64_t c = 0; c < p->head_dim_v; c++)
+                    o[c] = NAN;
+                continue;
+            }
+            const int64_t i = row % p->seq_q, bh = row / p->seq_q;
+            attn_reference_plain_fp32_row(&params, data->q, data->k, data->v, bh / p->heads_q,
+                                          bh % p->heads_q, i, scratch, o);
+        }
+        free(scratch);
+    }
+    if (failed)
+        return attn_fail_internal(err, "out of memory in the plain float32 computation");
+    return 0;
+}
+
 int attn_case_data_compute(const attn_case *c, attn_case_data *data, attn_error *err) {
     if (attn_case_data_alloc(c, data, err))
         return -1;
@@ -71,7 +134,7 @@ int attn_case_data_compute(const attn_case *c, attn_case_data *data, attn_error 
         attn_check_inputs_finite("Q", data->q, data->sizes.q, err) ||
         attn_check_inputs_finite("K", data->k, data->sizes.k, err) ||
         attn_check_inputs_finite("V", data->v, data->sizes.v, err) ||
-        attn_case_data_run_reference(data, err)) {
+        attn_case_data_run_reference(data, err) || attn_case_data_run_plain(data, err)) {
         attn_case_data_free(data);
         return -1;
     }
@@ -92,6 +155,7 @@ void attn_case_data_free(attn_case_data *data) {
     free(data->v);
     free(data->o);
     free(data->o_tol);
+    free(data->o_plain);
     free(data->lse);
     free(data->lse_tol);
     attn_row_sample_free(&data->sample);

@@ -9,9 +9,11 @@
 typedef struct attn_case_data {
     attn_case c;
     attn_case_sizes sizes;
-    float *q, *k, *v;      /* inputs */
-    double *o, *o_tol;     /* reference output and per-element tolerance */
-    double *lse, *lse_tol; /* reference LSE (-inf for rows with no key) and tolerance */
+    float *q, *k, *v;       /* inputs */
+    double *o, *o_tol;      /* reference output and per-element tolerance */
+    double *lse, *lse_tol;  /* reference LSE (-inf for rows with no key) and tolerance */
+    float *o_plain;         /* the plain float32 computation of the verified rows
+                               (attn_reference_plain_fp32_row), for err_vs_fp32 */
     attn_row_sample sample; /* the rows with a reference (NaN in the others); full unless
                                attn_case_data_compute chose a sample */
 } attn_case_data;
@@ -23,6 +25,12 @@ int attn_case_data_alloc(const attn_case *c, attn_case_data *data, attn_error *e
 int attn_case_data_compute(const attn_case *c, attn_case_data *data, attn_error *err);
 /* Runs the reference on the inputs already in data, on the rows of data->sample. */
 int attn_case_data_run_reference(attn_case_data *data, attn_error *err);
+/* Batch entry b of src as a case of its own (batch 1): its inputs, reference, plain
+ * results and verified rows, copied. */
+int attn_case_data_slice_batch(const attn_case_data *src, int64_t b, attn_case_data *dst,
+                               attn_error *err);
+/* Computes o_plain for the verified rows of the inputs in data. */
+int attn_case_data_run_plain(attn_case_data *data, attn_error *err);
 /* Scans inputs for NaN or Inf; names the tensor and index of the first one found. */
 int attn_check_inputs_finite(const char *what, const float *x, size_t count, attn_error *err);
 void attn_case_data_free(attn_case_data *data);

@@ -114,7 +114,7 @@ void attn_compare(const attn_case_data *data, const float *o, const float *lse,
     result->passed = true;
     element_check check = {&data->c.problem, result, unwritten_bits};
     const size_t dv = (size_t)data->c.problem.head_dim_v;
-    double diff_squares = 0.0, ref_squares = 0.0;
+    double diff_squares = 0.0, ref_squares = 0.0, plain_max_err = 0.0;
     const unsigned char *verified = data->sample.verified;
     for (size_t row = 0; row < data->sizes.rows; row++) {
         if (verified && !verified[row]) {
@@ -135,6 +135,11 @@ void attn_compare(const attn_case_data *data, const float *o, const float *lse,
                 diff_squares = INFINITY;
             }
             ref_squares += data->o[index] * data->o[index];
+            if (data->o_plain) {
+                const double plain_error = fabs((double)data->o_plain[index] - data->o[index]);
+                if (plain_error > plain_max_err)
+                    plain_max_err = plain_error;
+            }
             if (ratio > result->err_ratio) {
                 result->err_ratio = ratio;
                 result->worst_index = index;
@@ -152,4 +157,7 @@ void attn_compare(const attn_case_data *data, const float *o, const float *lse,
         }
     }
     result->rel_l2 = ref_squares > 0.0 ? sqrt(diff_squares / ref_squares) : sqrt(diff_squares);
+    result->err_vs_fp32 = plain_max_err > 0.0       ? result->max_abs_err / plain_max_err
+                          : result->max_abs_err > 0 ? INFINITY
+                                                    : 0.0;
 }

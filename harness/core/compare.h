@@ -13,6 +13,8 @@ typedef struct attn_compare_result {
     double max_abs_err;  /* over O */
     double err_ratio;    /* max |o - ref| / tol over O and LSE (inf when tol is 0) */
     double rel_l2;       /* ||o - ref||_2 / ||ref||_2 over O (||o||_2 when ref is all zero) */
+    double err_vs_fp32;  /* max |o - ref| / max |plain - ref| over O, plain the straightforward
+                            float32 computation (0 when both are exact, inf when only it is) */
     size_t worst_index;  /* flat index of the element with the largest ratio */
     bool worst_is_lse;   /* worst element is in LSE rather than O */
     size_t failed_count; /* elements outside tolerance (unwritten and non-finite included) */

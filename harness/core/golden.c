@@ -604,5 +604,9 @@ int attn_golden_load(const char *dir, size_t index, const attn_case *expected, a
             attn_case_data_free(data);
             return -1;
         }
+    if (attn_case_data_run_plain(data, err)) {
+        attn_case_data_free(data);
+        return -1;
+    }
     return 0;
 }

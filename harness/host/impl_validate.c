@@ -67,12 +67,12 @@ int attn_impl_validate(const char *library, size_t index, const attn_impl *impl,
     }
     /* A newer minor may define bits this attnbench does not know: they are ignored, as
      * no case here needs them. Unknown bits from this minor or an older one are a bug. */
-    if (impl->abi_minor <= ATTN_ABI_MINOR && (impl->caps & ~ATTN_CAPS_KNOWN)) {
+    const uint64_t known = impl->abi_minor == 0 ? ATTN_CAPS_KNOWN_2_0 : ATTN_CAPS_KNOWN;
+    if (impl->abi_minor <= ATTN_ABI_MINOR && (impl->caps & ~known)) {
         snprintf(out, size,
                  "%s: implementation '%s' declares capability bits 0x%llx that interface 2.%u "
                  "does not define",
-                 library, impl->name, (unsigned long long)(impl->caps & ~ATTN_CAPS_KNOWN),
-                 impl->abi_minor);
+                 library, impl->name, (unsigned long long)(impl->caps & ~known), impl->abi_minor);
         return -1;
     }
     return 0;

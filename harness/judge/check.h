@@ -3,6 +3,9 @@
 #ifndef ATTN_CHECK_H
 #define ATTN_CHECK_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "attnbench.h"
 #include "case_data.h"
 #include "compare.h"
@@ -10,9 +13,11 @@
 
 typedef enum {
     ATTN_STATUS_PASSED = 0,
-    ATTN_STATUS_FAILED,  /* ran, and the result is wrong */
-    ATTN_STATUS_SKIPPED, /* the implementation declares it does not support the case */
-    ATTN_STATUS_ERROR,   /* could not run (forward reported failure, out of memory) */
+    ATTN_STATUS_FAILED,     /* ran, and the result is wrong */
+    ATTN_STATUS_SKIPPED,    /* the implementation declares it does not support the case */
+    ATTN_STATUS_ERROR,      /* could not run (forward reported failure, out of memory) */
+    ATTN_STATUS_MISTRUSTED, /* within tolerance, but the case cannot tell a correct result
+                               from a trivial one (attn_case_mistrusted): never a pass */
     ATTN_STATUS_COUNT
 } attn_status;
 
@@ -39,5 +44,26 @@ attn_status attn_check_support(const attn_impl *impl, const attn_case *c, attn_l
  * with an LSE buffer and, for implementations that write LSE, once more without. */
 void attn_check_case(const attn_impl *impl, const attn_case_data *data, attn_layout layout,
                      int threads, attn_check_result *result);
+
+/* What a check does beyond one judged call (and its LSE-less twin). */
+typedef struct attn_check_plan {
+    int threads; /* thread count of the judged call */
+    int repeats; /* calls with an LSE buffer, all judged and bitwise identical to the first */
+    /* Invariance: the case is also run at each of these thread counts and, when
+     * batch_invariance is set and B > 1, each batch entry alone; every result is judged
+     * against the reference, and must equal the judged call's bit for bit when the
+     * implementation declares ATTN_CAP_THREAD_INVARIANT (ATTN_CAP_BATCH_INVARIANT). */
+    const int *other_threads;
+    size_t other_thread_count;
+    bool batch_invariance;
+} attn_check_plan;
+
+void attn_check_case_plan(const attn_impl *impl, const attn_case_data *data, attn_layout layout,
+                          const attn_check_plan *plan, attn_check_result *result);
+
+/* True (with why) when a case proves nothing about an implementation that passes it: its
+ * reference output is all zeros although V is not, or a constant output (the mean of the
+ * reference) would be within tolerance of every element. */
+bool attn_case_mistrusted(const attn_case_data *data, char *why, size_t why_size);
 
 #endif

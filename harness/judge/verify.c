@@ -8,47 +8,7 @@
 
 #include "reference.h"
 #include "compare.h"
-#include "generate.h"
-
-#define MAX_SAMPLED_ROWS 64
-
-static void add_row(int64_t *rows, size_t *count, size_t capacity, int64_t row, int64_t nq) {
-    if (row < 0 || row >= nq || *count >= capacity)
-        return;
-    for (size_t n = 0; n < *count; n++)
-        if (rows[n] == row)
-            return;
-    rows[(*count)++] = row;
-}
-
-static int compare_rows(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-size_t attn_verify_sample_rows(const attn_problem *p, int64_t *rows, size_t capacity) {
-    const int64_t nq = p->seq_q, off = p->seq_kv - p->seq_q;
-    size_t count = 0;
-    int64_t fixed[] = {0, 1, nq / 2, nq - 2, nq - 1};
-    for (size_t n = 0; n < sizeof fixed / sizeof fixed[0]; n++)
-        add_row(rows, &count, capacity, fixed[n], nq);
-    /* Mask edges: the first row that sees any key, where the left edge leaves key 0 and
-     * where the right edge reaches the last key; one row either side of each. */
-    int64_t edges[3], edge_count = 0;
-    if (p->window_right >= 0)
-        edges[edge_count++] = -off - p->window_right; /* first row with a visible key */
-    if (p->window_left >= 0)
-        edges[edge_count++] = p->window_left - off;
-    if (p->window_right >= 0)
-        edges[edge_count++] = p->seq_kv - 1 - off - p->window_right;
-    for (int64_t e = 0; e < edge_count; e++)
-        for (int64_t d = -1; d <= 1; d++)
-            add_row(rows, &count, capacity, edges[e] + d, nq);
-    for (uint64_t n = 0; count < capacity && n < 16; n++)
-        add_row(rows, &count, capacity, (int64_t)(attn_random_bits(0, 99, n) % (uint64_t)nq), nq);
-    qsort(rows, count, sizeof *rows, compare_rows);
-    return count;
-}
+#include "row_sample.h"
 
 typedef struct row_judge {
     attn_verify_result *result;
@@ -73,6 +33,34 @@ static void judge(row_judge *j, bool is_lse, size_t flat, float got, double want
     }
 }
 
+/* The reference of the listed rows, computed on OpenMP threads (the rows are independent),
+ * into slot n of o, tol, lse and lse_tol for row list[n]. Returns -1 when out of memory. */
+static int reference_rows(const attn_ref_params *params, const float *q, const float *k,
+                          const float *v, const size_t *list, size_t count, double *o, double *tol,
+                          double *lse, double *lse_tol) {
+    int failed = 0;
+#pragma omp parallel reduction(| : failed)
+    {
+        double *scratch = malloc(attn_reference_scratch_size(params) * sizeof *scratch);
+        failed = scratch == NULL;
+#pragma omp for schedule(dynamic, 4)
+        for (size_t n = 0; n < count; n++) {
+            if (!scratch)
+                continue;
+            const int64_t i = (int64_t)list[n] % params->seq_q;
+            const int64_t bh = (int64_t)list[n] / params->seq_q;
+            attn_ref_row row = {.o = o + n * (size_t)params->head_dim_v,
+                                .o_tol = tol + n * (size_t)params->head_dim_v};
+            attn_reference_row(params, q, k, v, bh / params->heads_q, bh % params->heads_q, i,
+                               scratch, &row);
+            lse[n] = row.lse;
+            lse_tol[n] = row.lse_tol;
+        }
+        free(scratch);
+    }
+    return failed ? -1 : 0;
+}
+
 int attn_verify_output(const attn_case *c, const float *q, const float *k, const float *v,
                        const float *o, const float *lse, attn_verify_result *result) {
     const attn_problem *p = &c->problem;
@@ -81,47 +69,40 @@ int attn_verify_output(const attn_case *c, const float *q, const float *k, const
     attn_ref_params params = {p->batch,        p->heads_q,  p->heads_kv,   p->seq_q,
                               p->seq_kv,       p->head_dim, p->head_dim_v, p->window_left,
                               p->window_right, p->scale};
-    const int64_t dv = p->head_dim_v;
-    double work = (double)p->batch * (double)p->heads_q * (double)p->seq_q * (double)p->seq_kv *
-                  (double)(p->head_dim + dv);
-    bool full = work <= ATTN_VERIFY_FULL_LIMIT;
-    int64_t sampled[MAX_SAMPLED_ROWS];
-    size_t sampled_count = full ? 0 : attn_verify_sample_rows(p, sampled, MAX_SAMPLED_ROWS);
-    double *scratch = malloc(attn_reference_scratch_size(&params) * sizeof *scratch);
-    double *row_o = malloc((size_t)dv * sizeof *row_o),
-           *row_tol = malloc((size_t)dv * sizeof *row_tol);
-    if (!scratch || !row_o || !row_tol) {
-        free(scratch);
-        free(row_o);
-        free(row_tol);
+    const size_t dv = (size_t)p->head_dim_v;
+    attn_row_sample sample;
+    if (attn_row_sample_choose(c, &sample, NULL))
         return -1;
+    size_t count = 0;
+    size_t *list = malloc((sample.rows ? sample.rows : 1) * sizeof *list);
+    double *ref_o = malloc((sample.rows ? sample.rows : 1) * dv * sizeof *ref_o);
+    double *ref_tol = malloc((sample.rows ? sample.rows : 1) * dv * sizeof *ref_tol);
+    double *ref_lse = malloc((sample.rows ? sample.rows : 1) * 2 * sizeof *ref_lse);
+    int rc = -1;
+    if (list && ref_o && ref_tol && ref_lse) {
+        for (size_t flat_row = 0; flat_row < sample.total; flat_row++)
+            if (sample.full || sample.verified[flat_row])
+                list[count++] = flat_row;
+        rc =
+            reference_rows(&params, q, k, v, list, count, ref_o, ref_tol, ref_lse, ref_lse + count);
     }
-    /* Sampled: the first, last and a middle (batch, head) pair. */
-    int64_t heads = p->batch * p->heads_q;
-    int64_t pairs[3] = {0, heads / 2, heads - 1};
-    row_judge judge_state = {result, p};
-    result->rows_total = (size_t)(heads * p->seq_q);
-    for (int64_t pair_index = 0; pair_index < (full ? heads : 3); pair_index++) {
-        int64_t bh = full ? pair_index : pairs[pair_index];
-        if (!full && pair_index > 0 && bh == pairs[pair_index - 1])
-            continue;
-        int64_t b = bh / p->heads_q, h = bh % p->heads_q;
-        size_t row_count = full ? (size_t)p->seq_q : sampled_count;
-        for (size_t n = 0; n < row_count; n++) {
-            int64_t i = full ? (int64_t)n : sampled[n];
-            attn_ref_row row = {.o = row_o, .o_tol = row_tol};
-            attn_reference_row(&params, q, k, v, b, h, i, scratch, &row);
-            size_t flat_row = (size_t)(bh * p->seq_q + i);
-            for (int64_t col = 0; col < dv; col++)
-                judge(&judge_state, false, flat_row * (size_t)dv + (size_t)col,
-                      o[flat_row * (size_t)dv + (size_t)col], row_o[col], row_tol[col]);
+    if (rc == 0) {
+        row_judge judge_state = {result, p};
+        result->rows_total = sample.total;
+        for (size_t n = 0; n < count; n++) {
+            const size_t flat_row = list[n];
+            for (size_t col = 0; col < dv; col++)
+                judge(&judge_state, false, flat_row * dv + col, o[flat_row * dv + col],
+                      ref_o[n * dv + col], ref_tol[n * dv + col]);
             if (lse)
-                judge(&judge_state, true, flat_row, lse[flat_row], row.lse, row.lse_tol);
+                judge(&judge_state, true, flat_row, lse[flat_row], ref_lse[n], ref_lse[count + n]);
             result->rows_checked++;
         }
     }
-    free(scratch);
-    free(row_o);
-    free(row_tol);
-    return 0;
+    free(list);
+    free(ref_o);
+    free(ref_tol);
+    free(ref_lse);
+    attn_row_sample_free(&sample);
+    return rc;
 }

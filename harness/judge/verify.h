@@ -1,6 +1,6 @@
 /* Verifying a benchmarked output against the reference: every row when the reference is
- * cheap enough, otherwise a sample of rows chosen across the sequence (first, last,
- * middle, mask edges, a few pseudo-random ones) in a few (batch, head) pairs. */
+ * cheap enough, otherwise the documented sample of harness/core/row_sample.h (the same
+ * rows check verifies). */
 #ifndef ATTN_VERIFY_H
 #define ATTN_VERIFY_H
 
@@ -18,16 +18,9 @@ typedef struct attn_verify_result {
     char detail[512]; /* the first failure */
 } attn_verify_result;
 
-/* Reference work (multiply-adds) above which only sampled rows are verified. */
-#define ATTN_VERIFY_FULL_LIMIT 2.0e8
-
 /* Checks o (and lse when not NULL) for the case's inputs q, k, v. Returns -1 only when
  * memory for the reference cannot be had. */
 int attn_verify_output(const attn_case *c, const float *q, const float *k, const float *v,
                        const float *o, const float *lse, attn_verify_result *result);
-
-/* The sampled query rows for a problem, sorted and distinct; returns how many were
- * written to rows (at most capacity). */
-size_t attn_verify_sample_rows(const attn_problem *p, int64_t *rows, size_t capacity);
 
 #endif

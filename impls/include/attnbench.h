@@ -69,7 +69,7 @@ extern "C" {
 #endif
 
 #define ATTN_ABI_MAJOR 2
-#define ATTN_ABI_MINOR 0
+#define ATTN_ABI_MINOR 1
 
 #define ATTN_NAME_MAX 32
 #define ATTN_SUMMARY_MAX 200
@@ -129,8 +129,17 @@ typedef struct attn_tensor {
 #define ATTN_CAP_LSE (UINT64_C(1) << 6)          /* writes LSE when lse.data != NULL */
 #define ATTN_CAP_CUSTOM_SCALE (UINT64_C(1) << 7) /* scale other than 1/sqrt(D) */
 #define ATTN_CAP_STRIDES (UINT64_C(1) << 8)      /* any strides on dims 0..2 (see above) */
+/* Added in interface 2.1: promises, not requirements (no case needs them). `check
+ * --invariance` holds an implementation declaring them to bitwise identity; one that
+ * does not is held to the tolerance only. */
+#define ATTN_CAP_THREAD_INVARIANT (UINT64_C(1) << 9) /* the same bits for every thread count */
+#define ATTN_CAP_BATCH_INVARIANT                                                                   \
+    (UINT64_C(1) << 10) /* a sequence's bits do not depend on the                                  \
+                           rest of the batch */
 /* Bits defined by this minor; a plugin of this minor declaring others is refused. */
-#define ATTN_CAPS_KNOWN ((UINT64_C(1) << 9) - 1)
+#define ATTN_CAPS_KNOWN ((UINT64_C(1) << 11) - 1)
+/* Bits defined by interface 2.0. */
+#define ATTN_CAPS_KNOWN_2_0 ((UINT64_C(1) << 9) - 1)
 
 /* Everything one forward call reads and writes. */
 typedef struct attn_args {

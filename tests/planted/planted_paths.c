@@ -17,6 +17,12 @@ typedef enum {
     PATH_LATE_BATCH,       /* batches from the fourth on read the previous batch's K/V */
     PATH_WINDOW_TILE_EDGE, /* a left window edge on a multiple of 256 loses its key */
     PATH_BF16_PROBS,       /* rows of 1024 keys or more round probabilities to bf16 */
+    PATH_NONDETERMINISTIC, /* correct within tolerance, but every second call moves one
+                              output element by one ulp (as a racy reduction would) */
+    PATH_THREAD_VARIANT,   /* declares thread invariance, but with more than one thread one
+                              element moves by one ulp (a reduction split by thread count) */
+    PATH_BATCH_VARIANT,    /* declares batch invariance, but in batches of two or more one
+                              element moves by one ulp (a tile shared across sequences) */
 } path_bug;
 
 #define CHUNK 256
@@ -151,6 +157,18 @@ static int forward(const attn_args *a, path_bug bug) {
         for (int64_t h = 0; h < p->heads_q; h++)
             for (int64_t i = 0; i < p->seq_q; i++)
                 row(a, bug, b, h, i, acc, chunk_acc);
+    static _Thread_local unsigned calls;
+    const bool perturb = (bug == PATH_NONDETERMINISTIC && calls++ % 2 == 1) ||
+                         (bug == PATH_THREAD_VARIANT && a->threads > 1) ||
+                         (bug == PATH_BATCH_VARIANT && p->batch > 1);
+    if (perturb)
+        for (int64_t i = 0; i < p->seq_q; i++) { /* the first row that sees a key */
+            float *first = attn_f32_row(&a->o, 0, 0, i);
+            if (*first != 0.0f) {
+                *first = nextafterf(*first, INFINITY);
+                break;
+            }
+        }
     return ATTN_OK;
 }
 
@@ -175,7 +193,7 @@ static int supports(void *context, const attn_problem *p, char *why, size_t size
         .summary = text,                                                                           \
         .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW |                \
                 ATTN_CAP_GLOBAL | ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE |     \
-                ATTN_CAP_STRIDES,                                                                  \
+                ATTN_CAP_STRIDES | ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT,           \
         .supports = supports,                                                                      \
         .forward = forward_##bug_name};
 
@@ -190,3 +208,9 @@ PLANTED_PATH(PATH_WINDOW_TILE_EDGE, bug_window_tile_edge,
              "planted path bug: a left window edge on a multiple of 256 loses its key")
 PLANTED_PATH(PATH_BF16_PROBS, bug_bf16_probs,
              "planted accuracy breach: probabilities rounded to bf16 on rows of 1024+ keys")
+PLANTED_PATH(PATH_NONDETERMINISTIC, bug_nondeterministic,
+             "planted bug: every second call differs by one ulp in one element")
+PLANTED_PATH(PATH_THREAD_VARIANT, bug_thread_variant,
+             "planted bug: claims thread invariance, one ulp off with 2+ threads")
+PLANTED_PATH(PATH_BATCH_VARIANT, bug_batch_variant,
+             "planted bug: claims batch invariance, one ulp off in batches of 2+")

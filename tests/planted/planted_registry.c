@@ -6,7 +6,9 @@ extern const attn_impl attn_impl_naive, attn_planted_bug_no_scale, attn_planted_
     attn_planted_bug_window_edge, attn_planted_bug_causal_top_left, attn_planted_bug_gqa_map,
     attn_planted_bug_unwritten_row, attn_planted_bug_nan_empty_rows,
     attn_planted_bug_split_kv_rescale, attn_planted_bug_score_scratch, attn_planted_bug_dim_tail,
-    attn_planted_bug_late_batch, attn_planted_bug_window_tile_edge, attn_planted_bug_bf16_probs;
+    attn_planted_bug_late_batch, attn_planted_bug_window_tile_edge, attn_planted_bug_bf16_probs,
+    attn_planted_bug_nondeterministic, attn_planted_bug_thread_variant,
+    attn_planted_bug_batch_variant;
 
 static const attn_impl *const all[] = {
     &attn_impl_naive,
@@ -23,6 +25,9 @@ static const attn_impl *const all[] = {
     &attn_planted_bug_late_batch,
     &attn_planted_bug_window_tile_edge,
     &attn_planted_bug_bf16_probs,
+    &attn_planted_bug_nondeterministic,
+    &attn_planted_bug_thread_variant,
+    &attn_planted_bug_batch_variant,
 };
 
 const attn_impl *const *attn_registry(size_t *count) {

@@ -16,6 +16,7 @@
 #include "case_data.h"
 #include "generate.h"
 #include "problem.h"
+#include "row_sample.h"
 #include "verify.h"
 #include "work.h"
 
@@ -131,13 +132,13 @@ Test(work, gqa_and_dv) {
     check_work("b=5 hq=12 hkv=4 nq=13 nkv=7 d=32 dv=8 window=-1:5");
 }
 
-/* ---- attn_verify_sample_rows ---- */
+/* ---- attn_row_sample_rows (the rows bench and check verify on long cases) ---- */
 
 static size_t sample(const char *text, int64_t *rows, size_t capacity) {
     attn_case c = parse(text);
     for (size_t n = 0; n < capacity; n++)
         rows[n] = -12345;
-    size_t count = attn_verify_sample_rows(&c.problem, rows, capacity);
+    size_t count = attn_row_sample_rows(&c, 0, rows, capacity);
     cr_assert(count <= capacity, "'%s': %zu rows for capacity %zu", text, count, capacity);
     cr_assert(count >= 1, "'%s': no rows", text);
     for (size_t n = 0; n < count; n++) {
@@ -182,7 +183,7 @@ Test(verify, sample_rows_respect_capacity) {
     for (size_t n = 0; n < 16; n++)
         rows[n] = -12345;
     attn_case c = parse("nq=5000 nkv=5000 d=64 window=7:3");
-    size_t count = attn_verify_sample_rows(&c.problem, rows, 4);
+    size_t count = attn_row_sample_rows(&c, 0, rows, 4);
     cr_assert(count >= 1 && count <= 4, "%zu rows for capacity 4", count);
     for (size_t n = 1; n < count; n++)
         cr_assert(rows[n - 1] < rows[n] && rows[n] >= 0 && rows[n] < 5000);
@@ -306,12 +307,12 @@ Test(verify, rows_without_keys_must_be_exactly_zero) {
 }
 
 Test(verify, large_case_sampled_verification) {
-    /* 4096 x 4096 x (64 + 64) multiply-adds is above ATTN_VERIFY_FULL_LIMIT */
+    /* 4096 x 4096 x (64 + 64) multiply-adds is above ATTN_FULL_REFERENCE_WORK */
     const char *text = "b=1 hq=1 hkv=1 nq=4096 nkv=4096 d=64";
     attn_case c = parse(text);
     const attn_problem *p = &c.problem;
     cr_assert_gt((double)p->seq_q * (double)p->seq_kv * (double)(p->head_dim + p->head_dim_v),
-                 ATTN_VERIFY_FULL_LIMIT);
+                 ATTN_FULL_REFERENCE_WORK);
     attn_case_sizes sizes;
     cr_assert_eq(attn_case_sizes_of(&c, &sizes, NULL), 0);
     float *q = malloc(sizes.q * sizeof *q), *k = malloc(sizes.k * sizeof *k),
@@ -322,7 +323,7 @@ Test(verify, large_case_sampled_verification) {
 
     /* The reference for every sampled row (the other rows are never read: left zero). */
     int64_t rows[4096];
-    size_t count = attn_verify_sample_rows(p, rows, 4096);
+    size_t count = attn_row_sample_rows(&c, 0, rows, 4096);
     cr_assert(count >= 2 && count < 4096);
     attn_ref_params params = {p->batch,        p->heads_q,  p->heads_kv,   p->seq_q,
                               p->seq_kv,       p->head_dim, p->head_dim_v, p->window_left,
