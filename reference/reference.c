@@ -137,35 +137,50 @@ int attn_reference_forward(const attn_ref_params *p, const float *q, const float
     return attn_reference_forward_rows(p, q, k, v, NULL, o, o_tol, lse, lse_tol);
 }
 
-int attn_reference_forward_rows(const attn_ref_params *p, const float *q, const float *k,
-                                const float *v, const unsigned char *rows, double *o, double *o_tol,
-                                double *lse, double *lse_tol) {
-    const int64_t total = p->batch * p->heads_q * p->seq_q;
+/* Rows list[n] (row n when list is NULL) into slot n (into their own place when list is
+ * NULL), NaN for rows whose mask flag is 0. Rows are independent: threads take them in
+ * chunks, each with its own scratch. */
+static int rows_in_parallel(const attn_ref_params *p, const float *q, const float *k,
+                            const float *v, const unsigned char *mask, const size_t *list,
+                            int64_t count, double *o, double *o_tol, double *lse, double *lse_tol) {
     int failed = 0;
-    /* Rows are independent: threads take them in chunks, each with its own scratch. */
 #pragma omp parallel reduction(| : failed)
     {
         double *scratch = malloc(attn_reference_scratch_size(p) * sizeof *scratch);
         failed = scratch == NULL;
 #pragma omp for schedule(dynamic, 4)
-        for (int64_t row_index = 0; row_index < total; row_index++) {
-            double *row_o = o + row_index * p->head_dim_v;
-            double *row_tol = o_tol + row_index * p->head_dim_v;
-            if (!scratch || (rows && !rows[row_index])) {
+        for (int64_t n = 0; n < count; n++) {
+            const int64_t row_index = list ? (int64_t)list[n] : n;
+            double *row_o = o + n * p->head_dim_v;
+            double *row_tol = o_tol + n * p->head_dim_v;
+            if (!scratch || (mask && !mask[row_index])) {
                 for (int64_t c = 0; c < p->head_dim_v; c++)
                     row_o[c] = row_tol[c] = NAN;
-                lse[row_index] = lse_tol[row_index] = NAN;
+                lse[n] = lse_tol[n] = NAN;
                 continue;
             }
             const int64_t i = row_index % p->seq_q, bh = row_index / p->seq_q;
             attn_ref_row row = {.o = row_o, .o_tol = row_tol};
             attn_reference_row(p, q, k, v, bh / p->heads_q, bh % p->heads_q, i, scratch, &row);
-            lse[row_index] = row.lse;
-            lse_tol[row_index] = row.lse_tol;
+            lse[n] = row.lse;
+            lse_tol[n] = row.lse_tol;
         }
         free(scratch);
     }
     return failed ? -1 : 0;
+}
+
+int attn_reference_forward_rows(const attn_ref_params *p, const float *q, const float *k,
+                                const float *v, const unsigned char *rows, double *o, double *o_tol,
+                                double *lse, double *lse_tol) {
+    return rows_in_parallel(p, q, k, v, rows, NULL, p->batch * p->heads_q * p->seq_q, o, o_tol, lse,
+                            lse_tol);
+}
+
+int attn_reference_listed_rows(const attn_ref_params *p, const float *q, const float *k,
+                               const float *v, const size_t *rows, size_t count, double *o,
+                               double *o_tol, double *lse, double *lse_tol) {
+    return rows_in_parallel(p, q, k, v, NULL, rows, (int64_t)count, o, o_tol, lse, lse_tol);
 }
 
 void attn_reference_plain_fp32_row(const attn_ref_params *p, const float *q, const float *k,

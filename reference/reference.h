@@ -42,6 +42,12 @@ int attn_reference_forward_rows(const attn_ref_params *params, const float *q, c
                                 const float *v, const unsigned char *rows, double *o, double *o_tol,
                                 double *lse, double *lse_tol);
 
+/* Rows rows[n] (flat index (b Hq + h) Nq + i) into slot n of o, o_tol ([count][Dv]), lse
+ * and lse_tol ([count]), on OpenMP threads. Returns -1 when out of memory. */
+int attn_reference_listed_rows(const attn_ref_params *params, const float *q, const float *k,
+                               const float *v, const size_t *rows, size_t count, double *o,
+                               double *o_tol, double *lse, double *lse_tol);
+
 /* The plain float32 computation of row i of head h of batch b (scores, maximum, exp,
  * sum and weighted sum in float, keys in order, two passes) into o[Dv]: a yardstick, not
  * an oracle, so that an implementation's error can be reported relative to what a

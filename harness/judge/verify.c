@@ -33,34 +33,6 @@ static void judge(row_judge *j, bool is_lse, size_t flat, float got, double want
     }
 }
 
-/* The reference of the listed rows, computed on OpenMP threads (the rows are independent),
- * into slot n of o, tol, lse and lse_tol for row list[n]. Returns -1 when out of memory. */
-static int reference_rows(const attn_ref_params *params, const float *q, const float *k,
-                          const float *v, const size_t *list, size_t count, double *o, double *tol,
-                          double *lse, double *lse_tol) {
-    int failed = 0;
-#pragma omp parallel reduction(| : failed)
-    {
-        double *scratch = malloc(attn_reference_scratch_size(params) * sizeof *scratch);
-        failed = scratch == NULL;
-#pragma omp for schedule(dynamic, 4)
-        for (size_t n = 0; n < count; n++) {
-            if (!scratch)
-                continue;
-            const int64_t i = (int64_t)list[n] % params->seq_q;
-            const int64_t bh = (int64_t)list[n] / params->seq_q;
-            attn_ref_row row = {.o = o + n * (size_t)params->head_dim_v,
-                                .o_tol = tol + n * (size_t)params->head_dim_v};
-            attn_reference_row(params, q, k, v, bh / params->heads_q, bh % params->heads_q, i,
-                               scratch, &row);
-            lse[n] = row.lse;
-            lse_tol[n] = row.lse_tol;
-        }
-        free(scratch);
-    }
-    return failed ? -1 : 0;
-}
-
 int attn_verify_output(const attn_case *c, const float *q, const float *k, const float *v,
                        const float *o, const float *lse, attn_verify_result *result) {
     const attn_problem *p = &c->problem;
@@ -83,8 +55,8 @@ int attn_verify_output(const attn_case *c, const float *q, const float *k, const
         for (size_t flat_row = 0; flat_row < sample.total; flat_row++)
             if (sample.full || sample.verified[flat_row])
                 list[count++] = flat_row;
-        rc =
-            reference_rows(&params, q, k, v, list, count, ref_o, ref_tol, ref_lse, ref_lse + count);
+        rc = attn_reference_listed_rows(&params, q, k, v, list, count, ref_o, ref_tol, ref_lse,
+                                        ref_lse + count);
     }
     if (rc == 0) {
         row_judge judge_state = {result, p};
