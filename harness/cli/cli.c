@@ -63,6 +63,31 @@ int attn_cli_threads(const char *option, const char *text, int *out, attn_error 
     return 0;
 }
 
+int attn_cli_thread_list(const char *option, const char *text, int **threads, size_t *count,
+                         attn_error *err) {
+    size_t items = 1;
+    for (const char *c = text; *c; c++)
+        items += *c == ',';
+    *count = 0;
+    *threads = malloc(items * sizeof **threads);
+    if (!*threads)
+        return attn_fail_internal(err, "out of memory");
+    char token[32];
+    for (const char *at = text;;) {
+        const size_t length = strcspn(at, ",");
+        if (length == 0 || length >= sizeof token)
+            return attn_fail_input(err, "%s %s: expected a comma list of thread counts", option,
+                                   text);
+        memcpy(token, at, length);
+        token[length] = '\0';
+        if (attn_cli_threads(option, token, &(*threads)[(*count)++], err))
+            return -1;
+        if (!at[length])
+            return 0;
+        at += length + 1;
+    }
+}
+
 static void list_names(char *out, size_t size) {
     size_t count = 0;
     const attn_impl *const *all = attn_all_impls(&count);

@@ -57,6 +57,10 @@ int attn_cli_max_threads(void);
 /* Parses a thread count: a positive int of at most attn_cli_max_threads(). For lists
  * (bench --threads 1,2,4), call it on each item. */
 int attn_cli_threads(const char *option, const char *text, int *out, attn_error *err);
+/* Parses a comma list of thread counts (each as attn_cli_threads) into *threads, malloc'd
+ * (the caller frees it, also after an error). */
+int attn_cli_thread_list(const char *option, const char *text, int **threads, size_t *count,
+                         attn_error *err);
 /* attn_option parser of a thread count (target is int *). */
 int attn_cli_parse_threads(const char *option, const char *value, void *target, attn_error *err);
 

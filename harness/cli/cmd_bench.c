@@ -195,27 +195,13 @@ static int load_cases(const bench_options *o, attn_suite *suite, attn_error *err
 }
 
 static int parse_threads(const char *list, int **threads, size_t *count, attn_error *err) {
-    char text[256];
-    if (list)
-        snprintf(text, sizeof text, "%s", list);
-    else if (attn_cli_cpu_count() > 1)
-        snprintf(text, sizeof text, "1,%d", attn_cli_cpu_count());
-    else
-        snprintf(text, sizeof text, "1");
-    size_t n = 1;
-    for (const char *c = text; *c; c++)
-        n += *c == ',';
-    *threads = malloc(n * sizeof **threads);
-    if (!*threads)
-        return attn_fail_internal(err, "out of memory");
-    *count = 0;
-    char *save = NULL;
-    for (char *token = strtok_r(text, ",", &save); token; token = strtok_r(NULL, ",", &save))
-        if (attn_cli_threads("--threads", token, &(*threads)[(*count)++], err))
-            return -1;
-    if (*count == 0)
-        return attn_fail_input(err, "--threads: empty list");
-    return 0;
+    char fallback[32] = "1";
+    if (!list) {
+        if (attn_cli_cpu_count() > 1)
+            snprintf(fallback, sizeof fallback, "1,%d", attn_cli_cpu_count());
+        list = fallback;
+    }
+    return attn_cli_thread_list("--threads", list, threads, count, err);
 }
 
 static int default_report_path(const attn_environment *env, char *out, size_t size,

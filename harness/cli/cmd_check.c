@@ -83,35 +83,18 @@ static const char check_help[] =
  * may not get around. */
 #define CHECK_MAX_CASES 1000000u
 
-/* --invariance T1,T2,...: the thread counts, and that it was given. */
-#define CHECK_MAX_INVARIANCE_THREADS 16
+/* --invariance T1,T2,...: the thread counts (malloc'd), and that it was given. */
 typedef struct invariance_option {
     bool on;
-    int threads[CHECK_MAX_INVARIANCE_THREADS];
+    int *threads;
     size_t count;
 } invariance_option;
 
 static int parse_invariance(const char *option, const char *value, void *target, attn_error *err) {
     invariance_option *inv = target;
+    free(inv->threads);
     inv->on = true;
-    inv->count = 0;
-    char token[32];
-    for (const char *at = value;;) {
-        const size_t length = strcspn(at, ",");
-        if (length == 0 || length >= sizeof token)
-            return attn_fail_input(err, "%s %s: expected a comma list of thread counts", option,
-                                   value);
-        if (inv->count == CHECK_MAX_INVARIANCE_THREADS)
-            return attn_fail_input(err, "%s %s: at most %d thread counts", option, value,
-                                   CHECK_MAX_INVARIANCE_THREADS);
-        memcpy(token, at, length);
-        token[length] = '\0';
-        if (attn_cli_threads(option, token, &inv->threads[inv->count++], err))
-            return -1;
-        if (!at[length])
-            return 0;
-        at += length + 1;
-    }
+    return attn_cli_thread_list(option, value, &inv->threads, &inv->count, err);
 }
 
 typedef struct check_options {
@@ -527,6 +510,7 @@ int attn_cmd_check(int argc, char **argv) {
         status = ATTN_EXIT_BAD_INPUT;
     }
 done:
+    free(o.invariance.threads);
     attn_runner_shutdown();
     attn_csv_close(&csv);
     free(tallies);

@@ -176,15 +176,15 @@ bool attn_case_mistrusted(const attn_case_data *data, char *why, size_t why_size
     return false;
 }
 
-/* Names the first element where got differs in bits from first. Returns 0 when none. */
-static int first_difference(const attn_problem *p, const float *first, const float *got,
+/* Names the first element where got differs in bits from base ("O[..]: got, not base").
+ * Returns 0 when none. */
+static int first_difference(const attn_problem *p, const float *base, const float *got,
                             size_t count, bool is_lse, char *text, size_t size) {
     for (size_t i = 0; i < count; i++)
-        if (memcmp(&first[i], &got[i], sizeof(float)) != 0) {
+        if (memcmp(&base[i], &got[i], sizeof(float)) != 0) {
             char position[96];
             attn_format_position(p, is_lse, i, position, sizeof position);
-            snprintf(text, size, "%s: %.9g, first call %.9g", position, (double)got[i],
-                     (double)first[i]);
+            snprintf(text, size, "%s: %.9g, not %.9g", position, (double)got[i], (double)base[i]);
             return -1;
         }
     return 0;
@@ -213,7 +213,7 @@ static int repeat_calls(const attn_impl *impl, const attn_case_data *data, attn_
              first_difference(p, first_lse, lse, data->sizes.lse, true, where, sizeof where))) {
             char text[400];
             snprintf(text, sizeof text,
-                     "not deterministic: outputs differ from the first call's at %s", where);
+                     "not deterministic: outputs differ from the first call's: %s", where);
             set_reason(result, ATTN_STATUS_FAILED, prefix, text);
             return -1;
         }
@@ -242,8 +242,8 @@ static int thread_calls(const attn_impl *impl, const attn_case_data *data, attn_
               first_difference(p, base_lse, lse, data->sizes.lse, true, where, sizeof where)))) {
             char text[400];
             snprintf(text, sizeof text,
-                     "declares thread invariance, but differs from %d thread(s) at %s "
-                     "(first call: the judged one)",
+                     "declares thread invariance, but differs from the result at %d "
+                     "thread(s): %s",
                      plan->threads, where);
             set_reason(result, ATTN_STATUS_FAILED, prefix, text);
             return -1;
@@ -302,7 +302,7 @@ static int batch_calls(const attn_impl *impl, const attn_case_data *data, attn_l
                 char text[400];
                 snprintf(text, sizeof text,
                          "declares batch invariance, but differs from its place in the batch of "
-                         "%lld at %s (positions within the entry)",
+                         "%lld: %s (position within the entry)",
                          (long long)p->batch, where);
                 set_reason(result, ATTN_STATUS_FAILED, prefix, text);
                 rc = -1;
