@@ -1,4 +1,4 @@
-/* blocked: single-threaded fused attention. Query tiles of 64 rows, four abreast, stream
+/* blocked: single-threaded fused attention. Query tiles of 64 rows, up to 32 abreast, stream
  * over key tiles of 64 with the online softmax (tile_kernel.h), so no score matrix is
  * materialised and scratch memory is O(tile) whatever the sequence length; AVX-512
  * micro-kernels when the CPU has them (ATTNBENCH_NO_SIMD=1 forces the portable path).
@@ -17,13 +17,12 @@ static int blocked_forward(void *context, const attn_args *a) {
     if (attn_workspace_check(a, blocked_workspace_size(context, p, 1)) != ATTN_OK)
         return ATTN_FAILED;
     const attn_simd_ops *ops = attn_simd_ops_select();
-    const int64_t tiles = attn_tile_count(p);
+    const int64_t tiles = attn_tile_count(p), per_call = attn_tiles_per_call(p);
     for (int64_t b = 0; b < p->batch; b++)
         for (int64_t h = 0; h < p->heads_q; h++) {
             const attn_head head = attn_head_at(a, b, h);
-            for (int64_t t = 0; t < tiles; t += ATTN_TILES_PER_CALL)
-                attn_tile_run(ops, p, &head, t,
-                              tiles - t < ATTN_TILES_PER_CALL ? tiles - t : ATTN_TILES_PER_CALL,
+            for (int64_t t = 0; t < tiles; t += per_call)
+                attn_tile_run(ops, p, &head, t, tiles - t < per_call ? tiles - t : per_call,
                               ATTN_KEY_TILE, a->workspace);
         }
     return ATTN_OK;

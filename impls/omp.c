@@ -1,5 +1,5 @@
 /* omp: the fused kernel of blocked (tile_kernel.h) spread over OpenMP threads, one work
- * item per (batch, head, run of up to 4 query tiles), scheduled dynamically, a head's
+ * item per (batch, head, run of up to 32 query tiles), scheduled dynamically, a head's
  * last rows first when they see the most keys (causal). Each tile is computed by one
  * thread from start to end with no cross-thread reduction, so the output is bitwise the
  * same for every thread count and every run. Never calls BLAS. */

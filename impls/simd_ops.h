@@ -60,6 +60,10 @@ typedef struct attn_simd_ops {
      * o + r * o_stride. */
     void (*unpack_rows)(const float *ot, int64_t dv, int64_t rows, const float *factor, float *o,
                         int64_t o_stride);
+    /* dst[r][c] = src[r * src_stride + c] for r < rows, c < width: strided rows made
+     * dense (dst is rows x width, contiguous). */
+    void (*gather_rows)(float *dst, const float *src, int64_t src_stride, int64_t rows,
+                        int64_t width);
     /* Row-major helpers for kernels that keep whole score rows (blas): the maximum of x[0,
      * n) (n >= 1), and x[j] = exp2(x[j] - shift) in place, returning the sum. */
     float (*row_max)(const float *x, int64_t n);

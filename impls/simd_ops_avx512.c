@@ -277,6 +277,18 @@ AVX512 static void avx512_unpack_rows(const float *ot, int64_t dv, int64_t rows,
         }
 }
 
+AVX512 static void avx512_gather_rows(float *dst, const float *src, int64_t src_stride,
+                                      int64_t rows, int64_t width) {
+    const __mmask16 tail = first_lanes(width % GROUP);
+    for (int64_t r = 0; r < rows; r++, dst += width, src += src_stride) {
+        int64_t c = 0;
+        for (; c + GROUP <= width; c += GROUP)
+            _mm512_storeu_ps(dst + c, _mm512_loadu_ps(src + c));
+        if (c < width)
+            _mm512_mask_storeu_ps(dst + c, tail, _mm512_maskz_loadu_ps(tail, src + c));
+    }
+}
+
 AVX512 static float avx512_row_max(const float *x, int64_t n) {
     const __m512 minus_inf = _mm512_set1_ps(-__builtin_inff());
     __m512 best = minus_inf;
@@ -314,6 +326,7 @@ static const attn_simd_ops avx512_ops = {
     .softmax_step = avx512_softmax_step,
     .accumulate = avx512_accumulate,
     .unpack_rows = avx512_unpack_rows,
+    .gather_rows = avx512_gather_rows,
     .row_max = avx512_row_max,
     .row_exp2 = avx512_row_exp2,
 };

@@ -88,6 +88,12 @@ static void portable_unpack_rows(const float *ot, int64_t dv, int64_t rows, cons
             o[r * o_stride + c] = ot[c * ROWS + r] * factor[r];
 }
 
+static void portable_gather_rows(float *dst, const float *src, int64_t src_stride, int64_t rows,
+                                 int64_t width) {
+    for (int64_t r = 0; r < rows; r++)
+        memcpy(dst + r * width, src + r * src_stride, (size_t)width * sizeof *dst);
+}
+
 static float portable_row_max(const float *x, int64_t n) {
     float best = x[0];
     for (int64_t j = 1; j < n; j++)
@@ -112,6 +118,7 @@ const attn_simd_ops attn_simd_ops_portable = {
     .softmax_step = portable_softmax_step,
     .accumulate = portable_accumulate,
     .unpack_rows = portable_unpack_rows,
+    .gather_rows = portable_gather_rows,
     .row_max = portable_row_max,
     .row_exp2 = portable_row_exp2,
 };

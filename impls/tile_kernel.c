@@ -4,6 +4,8 @@
 #include "tile_kernel.h"
 
 #include <math.h>
+#include <string.h>
+#include <unistd.h>
 
 #define ROWS ATTN_TILE_ROWS
 #define GROUP ATTN_ROW_GROUP
@@ -31,11 +33,26 @@ typedef struct tile_state {
     int64_t key_end; /* one past the last key any row of the tile sees */
 } tile_state;
 
+/* Where the steps read one of K and V: the caller's rows, or a dense copy of rows
+ * [first, end) in a window of the workspace (see attn_tile_run). */
+typedef struct row_source {
+    const float *rows;  /* row `first` */
+    int64_t stride;     /* distance between rows, in floats */
+    int64_t first, end; /* rows a window holds; first = 0 for the caller's rows */
+    float *window;      /* NULL for the caller's rows */
+} row_source;
+
+/* Rows a window holds, in key tiles: a pass needs up to two key tiles of rows, and the
+ * slack lets it slide that many times before rows are moved back to its start. */
+#define WINDOW_TILES 4
+
 /* Scratch the tiles of one call share, one key step at a time. */
 typedef struct step_scratch {
     float *s;           /* [key tile][ROWS] scores, then probabilities */
     int32_t *first_rel; /* [ROWS] first and last relative to the step's first key, */
     int32_t *last_rel;  /*        clamped to the step, for the mask operation */
+    float *window_k;    /* [WINDOW_TILES * key tile][D] dense keys */
+    float *window_v;    /* [WINDOW_TILES * key tile][Dv] dense values */
 } step_scratch;
 
 /* Reserves bytes (rounded up to 64) at *offset from base; returns NULL when base is NULL,
@@ -48,10 +65,11 @@ static void *take(char *base, size_t *offset, size_t bytes) {
 
 static size_t carve(const attn_problem *p, int64_t key_tile, char *base,
                     tile_state tiles[ATTN_TILES_PER_CALL], step_scratch *scratch) {
+    const int64_t tile_count = attn_tiles_per_call(p);
     const size_t lane_floats = ROWS * sizeof(float);
     const int64_t key_rows = (key_tile + ATTN_KEY_GROUP - 1) / ATTN_KEY_GROUP * ATTN_KEY_GROUP;
     size_t offset = 0;
-    for (int i = 0; i < ATTN_TILES_PER_CALL; i++) {
+    for (int64_t i = 0; i < tile_count; i++) {
         tile_state *t = &tiles[i];
         t->qt = take(base, &offset, (size_t)p->head_dim * lane_floats);
         t->ot = take(base, &offset, (size_t)p->head_dim_v * lane_floats);
@@ -65,7 +83,40 @@ static size_t carve(const attn_problem *p, int64_t key_tile, char *base,
     scratch->s = take(base, &offset, (size_t)key_rows * lane_floats);
     scratch->first_rel = take(base, &offset, ROWS * sizeof(int32_t));
     scratch->last_rel = take(base, &offset, ROWS * sizeof(int32_t));
+    /* Windows serve calls of at least a full tile of rows (see attn_tile_run). */
+    const size_t window_rows = p->seq_q >= ROWS ? (size_t)(WINDOW_TILES * key_tile) : 0;
+    scratch->window_k = take(base, &offset, window_rows * (size_t)p->head_dim * sizeof(float));
+    scratch->window_v = take(base, &offset, window_rows * (size_t)p->head_dim_v * sizeof(float));
     return offset;
+}
+
+/* Bytes of tile state (packed queries and output accumulators) the tiles of one call
+ * may keep: half of L2, so they leave room for the key tiles, or 512 KiB where the C
+ * library does not say. The tile count changes no result, only how often keys and
+ * values are read. */
+static int64_t tile_state_budget(void) {
+    static int64_t budget; /* 0 until known; every thread stores the same value */
+    int64_t known = __atomic_load_n(&budget, __ATOMIC_RELAXED);
+    if (known == 0) {
+#ifdef _SC_LEVEL2_CACHE_SIZE
+        const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#else
+        const long l2 = 0;
+#endif
+        known = l2 > 0 ? l2 / 2 : 512 * 1024;
+        __atomic_store_n(&budget, known, __ATOMIC_RELAXED);
+    }
+    return known;
+}
+
+int64_t attn_tiles_per_call(const attn_problem *p) {
+    const int64_t per_tile = (p->head_dim + p->head_dim_v) * ROWS * (int64_t)sizeof(float);
+    const int64_t fit = tile_state_budget() / per_tile;
+    const int64_t most = fit < ATTN_MIN_TILES_PER_CALL ? ATTN_MIN_TILES_PER_CALL
+                         : fit > ATTN_TILES_PER_CALL   ? ATTN_TILES_PER_CALL
+                                                       : fit;
+    const int64_t tiles = attn_tile_count(p); /* no state for tiles the problem lacks */
+    return tiles < 1 ? 1 : tiles < most ? tiles : most;
 }
 
 size_t attn_tile_workspace_bytes(const attn_problem *p, int64_t key_tile) {
@@ -148,19 +199,53 @@ static void apply_mask(const attn_simd_ops *ops, const tile_state *t, const step
               scratch->first_rel + lane0, scratch->last_rel + lane0);
 }
 
-static void attend_keys(const attn_simd_ops *ops, const attn_problem *p, const attn_head *head,
-                        const tile_state *t, const step_scratch *scratch, const key_step *step) {
-    const int64_t d = p->head_dim, dv = p->head_dim_v;
+static const float *row_at(const row_source *from, int64_t row) {
+    return from->rows + (row - from->first) * from->stride;
+}
+
+static void attend_keys(const attn_simd_ops *ops, const attn_problem *p, const row_source *k,
+                        const row_source *v, const tile_state *t, const step_scratch *scratch,
+                        const key_step *step) {
     const int lane0 = step->group_first * GROUP;
     const int groups = step->group_end - step->group_first;
     float *s = scratch->s + lane0;
-    ops->scores(t->qt + lane0, head->k + step->key0 * head->k_row, head->k_row, d, step->count,
-                groups, s);
+    ops->scores(t->qt + lane0, row_at(k, step->key0), k->stride, p->head_dim, step->count, groups,
+                s);
     if (step->masked)
         apply_mask(ops, t, scratch, step);
     ops->softmax_step(s, step->count, groups, t->m + lane0, t->sum + lane0, t->rescale + lane0);
-    ops->accumulate(s, head->v + step->key0 * head->v_row, head->v_row, dv, step->count, groups,
+    ops->accumulate(s, row_at(v, step->key0), v->stride, p->head_dim_v, step->count, groups,
                     t->rescale + lane0, t->ot + lane0);
+}
+
+/* The caller's rows, or an empty window of `width`-float rows when `windowed`. */
+static row_source row_source_for(const float *rows, int64_t stride, int64_t width, int windowed,
+                                 float *window) {
+    if (!windowed)
+        return (row_source){rows, stride, 0, 0, NULL};
+    return (row_source){window, width, 0, 0, window};
+}
+
+/* Makes a window hold rows [from, to) of `source` (to - from <= capacity), copying each
+ * row in once while `from` only grows: rows already held stay, moved to the start when
+ * the window must slide. */
+static void cover_rows(const attn_simd_ops *ops, const float *source, int64_t source_stride,
+                       int64_t width, int64_t capacity, row_source *w, int64_t from, int64_t to) {
+    if (!w->window)
+        return;
+    if (to > w->first + capacity) {
+        const int64_t keep = w->end > from ? w->end - from : 0;
+        if (keep > 0)
+            memmove(w->window, w->window + (from - w->first) * width,
+                    (size_t)(keep * width) * sizeof *w->window);
+        w->first = from;
+        w->end = from + keep;
+    }
+    if (to > w->end) {
+        ops->gather_rows(w->window + (w->end - w->first) * width, source + w->end * source_stride,
+                         source_stride, to - w->end, width);
+        w->end = to;
+    }
 }
 
 /* Asks for the cache lines holding `rows` rows of `width` floats, `stride` floats apart,
@@ -226,8 +311,25 @@ void attn_tile_run(const attn_simd_ops *ops, const attn_problem *p, const attn_h
         (tile_first + tile_count) * ROWS < p->seq_q ? (tile_first + tile_count) * ROWS : p->seq_q;
     prefetch_to_l2(head->q + row_first * head->q_row, row_end - row_first, p->head_dim,
                    head->q_row);
+    /* So are the first keys the call needs (those of its first row): they arrive while
+     * the queries are packed. */
+    int64_t first_key = 0, unused_end = 0;
+    attn_visible_keys(p, row_first, &first_key, &unused_end);
+    prefetch_keys(p, head, first_key, first_key + key_tile);
     for (int64_t i = 0; i < tile_count; i++)
         start_tile(ops, p, head, tile_first + i, &tiles[i]);
+    /* Every row group of every tile reads a key step's keys and values again; rows with
+     * gaps between them (2 KiB apart in BSHD with 8 heads of 64) fall into a few cache
+     * sets, where they evict each other and the hardware fetches them far less well than
+     * dense rows. When at least a full tile shares a step, its rows are copied into a
+     * dense window once for all the tiles (a panel, as GEMM packs one): it changes no
+     * result and needs O(key tile) memory, never a copy of the tensor. */
+    const int shared = row_end - row_first >= ROWS;
+    row_source k = row_source_for(head->k, head->k_row, p->head_dim,
+                                  shared && head->k_row != p->head_dim, scratch.window_k);
+    row_source v = row_source_for(head->v, head->v_row, p->head_dim_v,
+                                  shared && head->v_row != p->head_dim_v, scratch.window_v);
+    const int64_t capacity = WINDOW_TILES * key_tile;
     /* The tiles advance through the keys together, a key tile at a time, so each key
      * tile is fetched from memory once for all of them and then found in cache. */
     for (int64_t lowest; (lowest = lowest_pending_key(tiles, tile_count)) >= 0;) {
@@ -237,8 +339,14 @@ void attn_tile_run(const attn_simd_ops *ops, const attn_problem *p, const attn_h
             tile_state *t = &tiles[i];
             while (t->next < t->key_end && t->next < horizon) {
                 const key_step step = next_step(t, key_tile);
+                /* Steps start at `lowest` or later and hold at most key_tile keys, so a
+                 * window of two key tiles from `lowest` holds every step of the pass. */
+                const int64_t step_end = step.key0 + step.count;
+                cover_rows(ops, head->k, head->k_row, p->head_dim, capacity, &k, lowest, step_end);
+                cover_rows(ops, head->v, head->v_row, p->head_dim_v, capacity, &v, lowest,
+                           step_end);
                 if (step.group_first < step.group_end)
-                    attend_keys(ops, p, head, t, &scratch, &step);
+                    attend_keys(ops, p, &k, &v, t, &scratch, &step);
                 t->next += step.count;
             }
         }

@@ -51,19 +51,28 @@ static inline int64_t attn_tile_count(const attn_problem *p) {
     return (p->seq_q + ATTN_TILE_ROWS - 1) / ATTN_TILE_ROWS;
 }
 
-/* The most query tiles one attn_tile_run computes together. */
-#define ATTN_TILES_PER_CALL 4
+/* The most, and the fewest a full run gets, of query tiles one attn_tile_run computes
+ * together: the more tiles share each key step, the fewer times the keys and values
+ * are read from memory. */
+#define ATTN_TILES_PER_CALL 32
+#define ATTN_MIN_TILES_PER_CALL 4
+
+/* Query tiles per attn_tile_run for this problem: as many as keep their state within
+ * half of L2 per core, from ATTN_MIN_TILES_PER_CALL to ATTN_TILES_PER_CALL (with 1 MiB
+ * of L2: 16 at D = Dv = 64, 8 at 128, 4 from 256; with 2 MiB twice as many, to 32), and
+ * never more than the problem has. */
+ATTN_INTERNAL int64_t attn_tiles_per_call(const attn_problem *p);
 
 /* Keys per key tile of blocked, omp and local: scores of 64 x 64 stay in L1 next to the
  * packed queries. One value for all three keeps their results bitwise the same. */
 #define ATTN_KEY_TILE 64
 
 /* Bytes of workspace one attn_tile_run needs (a multiple of 64) when keys are taken
- * key_tile at a time: O(ATTN_TILES_PER_CALL x ATTN_TILE_ROWS x (D + Dv + key_tile)). */
+ * key_tile at a time: O(attn_tiles_per_call x ATTN_TILE_ROWS x (D + Dv + key_tile)). */
 ATTN_INTERNAL size_t attn_tile_workspace_bytes(const attn_problem *p, int64_t key_tile);
 
 /* Computes output rows (and LSE) of query tiles [tile_first, tile_first + tile_count) of
- * one head, tile_count <= ATTN_TILES_PER_CALL, taking keys key_tile at a time, with
+ * one head, tile_count <= attn_tiles_per_call(p), taking keys key_tile at a time, with
  * workspace of attn_tile_workspace_bytes, 64-byte aligned. The tiles walk the keys
  * together, so keys and values come from memory once for all of them. A tile's result
  * depends only on the inputs, ops and key_tile: not on the tiles it is computed with,
@@ -72,7 +81,7 @@ ATTN_INTERNAL void attn_tile_run(const attn_simd_ops *ops, const attn_problem *p
                                  const attn_head *head, int64_t tile_first, int64_t tile_count,
                                  int64_t key_tile, void *workspace);
 
-/* How attn_tile_parallel deals its work items, runs of up to ATTN_TILES_PER_CALL query
+/* How attn_tile_parallel deals its work items, runs of up to attn_tiles_per_call query
  * tiles of one (batch, head), to the OpenMP threads. */
 typedef enum attn_tile_schedule {
     /* Handed out as threads free up; under a mask where later rows see more keys (causal)

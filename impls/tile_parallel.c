@@ -14,11 +14,12 @@ static int thread_count(int threads) {
     return threads > 0 ? threads : 1;
 }
 
-/* Tiles per work item: ATTN_TILES_PER_CALL (so they share key traffic) unless that
+/* Tiles per work item: attn_tiles_per_call (so they share key traffic) unless that
  * leaves fewer than 8 items per thread to balance. */
 static int64_t tiles_per_item(const attn_problem *p, int threads) {
     const int64_t per_item = p->batch * p->heads_q * attn_tile_count(p) / (8 * (int64_t)threads);
-    return per_item < 1 ? 1 : per_item > ATTN_TILES_PER_CALL ? ATTN_TILES_PER_CALL : per_item;
+    const int64_t most = attn_tiles_per_call(p);
+    return per_item < 1 ? 1 : per_item > most ? most : per_item;
 }
 
 static int64_t items_per_head(const attn_problem *p, int64_t per_item) {
