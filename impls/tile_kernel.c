@@ -34,12 +34,14 @@ typedef struct tile_state {
 } tile_state;
 
 /* Where the steps read one of K and V: the caller's rows, or a dense copy of rows
- * [first, end) in a window of the workspace (see attn_tile_run). */
+ * [first, end) of them in a window of the workspace (see attn_tile_run). */
 typedef struct row_source {
-    const float *rows;  /* row `first` */
-    int64_t stride;     /* distance between rows, in floats */
-    int64_t first, end; /* rows a window holds; first = 0 for the caller's rows */
-    float *window;      /* NULL for the caller's rows */
+    const float *rows;   /* row `first` */
+    int64_t stride;      /* distance between rows, in floats */
+    int64_t first, end;  /* rows a window holds; first = 0 for the caller's rows */
+    float *window;       /* NULL for the caller's rows */
+    const float *source; /* the caller's rows, which a window copies */
+    int64_t source_stride, width;
 } row_source;
 
 /* Rows a window holds, in key tiles: a pass needs up to two key tiles of rows, and the
@@ -218,21 +220,22 @@ static void attend_keys(const attn_simd_ops *ops, const attn_problem *p, const r
                     t->rescale + lane0, t->ot + lane0);
 }
 
-/* The caller's rows, or an empty window of `width`-float rows when `windowed`. */
+/* The caller's rows, or an empty window of their `width`-float rows when `windowed`. */
 static row_source row_source_for(const float *rows, int64_t stride, int64_t width, int windowed,
                                  float *window) {
     if (!windowed)
-        return (row_source){rows, stride, 0, 0, NULL};
-    return (row_source){window, width, 0, 0, window};
+        return (row_source){rows, stride, 0, 0, NULL, rows, stride, width};
+    return (row_source){window, width, 0, 0, window, rows, stride, width};
 }
 
-/* Makes a window hold rows [from, to) of `source` (to - from <= capacity), copying each
- * row in once while `from` only grows: rows already held stay, moved to the start when
- * the window must slide. */
-static void cover_rows(const attn_simd_ops *ops, const float *source, int64_t source_stride,
-                       int64_t width, int64_t capacity, row_source *w, int64_t from, int64_t to) {
+/* Makes a window hold rows [from, to) of its source (to - from <= capacity), copying
+ * each row in once while `from` only grows: rows already held stay, moved to the start
+ * when the window must slide. Nothing to do for the caller's rows. */
+static void cover_rows(const attn_simd_ops *ops, int64_t capacity, row_source *w, int64_t from,
+                       int64_t to) {
     if (!w->window)
         return;
+    const int64_t width = w->width;
     if (to > w->first + capacity) {
         const int64_t keep = w->end > from ? w->end - from : 0;
         if (keep > 0)
@@ -242,8 +245,9 @@ static void cover_rows(const attn_simd_ops *ops, const float *source, int64_t so
         w->end = from + keep;
     }
     if (to > w->end) {
-        ops->gather_rows(w->window + (w->end - w->first) * width, source + w->end * source_stride,
-                         source_stride, to - w->end, width);
+        ops->gather_rows(w->window + (w->end - w->first) * width,
+                         w->source + w->end * w->source_stride, w->source_stride, to - w->end,
+                         width);
         w->end = to;
     }
 }
@@ -342,9 +346,8 @@ void attn_tile_run(const attn_simd_ops *ops, const attn_problem *p, const attn_h
                 /* Steps start at `lowest` or later and hold at most key_tile keys, so a
                  * window of two key tiles from `lowest` holds every step of the pass. */
                 const int64_t step_end = step.key0 + step.count;
-                cover_rows(ops, head->k, head->k_row, p->head_dim, capacity, &k, lowest, step_end);
-                cover_rows(ops, head->v, head->v_row, p->head_dim_v, capacity, &v, lowest,
-                           step_end);
+                cover_rows(ops, capacity, &k, lowest, step_end);
+                cover_rows(ops, capacity, &v, lowest, step_end);
                 if (step.group_first < step.group_end)
                     attend_keys(ops, p, &k, &v, t, &scratch, &step);
                 t->next += step.count;
