@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "sum_bound.h"
+
 /* Unit roundoff of float32, the precision being judged. */
 #define FP32_UNIT_ROUNDOFF 0x1p-24
 /* Rounding steps outside the two long sums (exp, division, rescaling, final rounding);
@@ -13,6 +15,8 @@
 #define SCORE_EXTRA_STEPS 2.0
 /* Covers second-order terms and summation orders other than recursive. */
 #define SAFETY_FACTOR 2.0
+/* Roundings of one online-softmax rescale: exp(m_old - m_new) to a few ulp, the multiply. */
+#define RESCALE_STEPS 4.0
 
 typedef struct neumaier_sum {
     double sum, compensation;
@@ -39,7 +43,7 @@ static int key_is_visible(const attn_ref_params *p, int64_t i, int64_t j) {
 }
 
 size_t attn_reference_scratch_size(const attn_ref_params *params) {
-    return 3 * (size_t)params->seq_kv;
+    return 7 * (size_t)params->seq_kv;
 }
 
 void attn_reference_row(const attn_ref_params *p, const float *q, const float *k, const float *v,
@@ -94,19 +98,30 @@ void attn_reference_row(const attn_ref_params *p, const float *q, const float *k
     row->lse = max_score + log(normaliser);
 
     /* Score error carried by each visible key, in units of the roundoff: the D-term dot
-     * product, the scale multiply and the max subtraction. */
+     * product, the scale multiply and the max subtraction (into magnitude[]). */
     const double u = FP32_UNIT_ROUNDOFF;
-    /* Both the normaliser and the weighted sum are n-term float sums, each off by up to
-     * n u relative; the lse only carries the normaliser's. */
-    const double output_sum_steps = 2.0 * (double)visible + EXTRA_STEPS;
-    const double lse_sum_steps = (double)visible + EXTRA_STEPS;
+    double *visible_score = scratch + 3 * nkv, *exposure = scratch + 4 * nkv;
+    double *mass = scratch + 6 * nkv; /* [visible] term magnitudes of one long sum */
+    double largest_error = 0.0;
     neumaier_sum lse_score_error = {0, 0};
-    for (int64_t j = 0; j < nkv; j++)
+    for (int64_t j = 0, t = 0; j < nkv; j++)
         if (key_is_visible(p, i, j)) {
-            double score_error =
+            magnitude[j] =
                 ((double)d + SCORE_EXTRA_STEPS) * magnitude[j] + fabs(score[j] - max_score);
-            neumaier_add(&lse_score_error, probability[j] * score_error);
+            largest_error = fmax(largest_error, magnitude[j]);
+            neumaier_add(&lse_score_error, probability[j] * magnitude[j]);
+            visible_score[t] = score[j];
+            mass[t++] = probability[j];
         }
+    /* Rounding of the normaliser and of each weighted sum: the worst case of any order, n u
+     * relative each, or the bound that follows the terms' masses and the rescalings they
+     * can go through (TOLERANCE.md), whichever is smaller. */
+    attn_rescale_exposure(visible_score, visible, 2.0 * SAFETY_FACTOR * u * largest_error, exposure,
+                          scratch + 5 * nkv);
+    const double normaliser_steps =
+        fmin((double)visible,
+             attn_sum_rounding_steps(mass, visible, 1.0) +
+                 attn_rescale_rounding_steps(mass, exposure, visible, 1.0, RESCALE_STEPS));
     for (int64_t c = 0; c < dv; c++) {
         neumaier_sum out = {0, 0};
         for (int64_t j = 0; j < nkv; j++)
@@ -116,20 +131,26 @@ void attn_reference_row(const attn_ref_params *p, const float *q, const float *k
     }
     for (int64_t c = 0; c < dv; c++) {
         double carried = 0.0, weighted_magnitude = 0.0;
-        for (int64_t j = 0; j < nkv; j++) {
+        for (int64_t j = 0, t = 0; j < nkv; j++) {
             if (!key_is_visible(p, i, j))
                 continue;
             double value = (double)v_head[j * dv + c];
-            double score_error =
-                ((double)d + SCORE_EXTRA_STEPS) * magnitude[j] + fabs(score[j] - max_score);
-            carried += probability[j] * score_error * fabs(value - row->o[c]);
+            carried += probability[j] * magnitude[j] * fabs(value - row->o[c]);
+            mass[t++] = probability[j] * fabs(value);
             weighted_magnitude += probability[j] * fabs(value);
         }
-        row->o_tol[c] = SAFETY_FACTOR * u * (carried + output_sum_steps * weighted_magnitude);
+        const double sum_steps =
+            normaliser_steps +
+            fmin((double)visible,
+                 attn_sum_rounding_steps(mass, visible, weighted_magnitude) +
+                     attn_rescale_rounding_steps(mass, exposure, visible, weighted_magnitude,
+                                                 RESCALE_STEPS));
+        row->o_tol[c] =
+            SAFETY_FACTOR * u * (carried + (sum_steps + EXTRA_STEPS) * weighted_magnitude);
     }
-    row->lse_tol =
-        SAFETY_FACTOR * u *
-        (neumaier_result(&lse_score_error) + lse_sum_steps + fabs(max_score) + fabs(row->lse));
+    row->lse_tol = SAFETY_FACTOR * u *
+                   (neumaier_result(&lse_score_error) + normaliser_steps + EXTRA_STEPS +
+                    fabs(max_score) + fabs(row->lse));
 }
 
 int attn_reference_forward(const attn_ref_params *p, const float *q, const float *k, const float *v,

@@ -97,7 +97,8 @@ int attn_cmd_list(int argc, char **argv) {
         closedir(folder);
     } else
         printf("  (cannot open %s; set ATTNBENCH_SUITES_DIR)\n", dir);
-    puts("\ninput distributions (dist=): uniform, offset, ties, dominant, spikes "
+    puts("\ninput distributions (dist=): uniform, offset, ties, dominant, spikes, "
+         "needles "
          "(harness/core/generate.h)");
     return ATTN_EXIT_OK;
 }

@@ -93,6 +93,35 @@ static void fill_spikes(const attn_case *c, float *q, float *k, const attn_case_
     }
 }
 
+static void fill_needles(const attn_case *c, float *q, float *k, const attn_case_sizes *sizes) {
+    const attn_problem *p = &c->problem;
+    const uint64_t seed = c->seed;
+    const size_t d = (size_t)p->head_dim, nkv = (size_t)p->seq_kv;
+    const double s = fabs(p->scale) > 0 ? fabs(p->scale) : 1.0;
+    const double sigma = p->scale < 0 ? -1.0 : 1.0, a = sqrt(NEEDLES_DEPTH / s);
+    for (size_t i = 0; i < sizes->q; i++)
+        q[i] =
+            i % d == 0 ? (float)a : (float)((1.0 + attn_random_uniform(seed, STREAM_Q, i)) / 2.0);
+    for (size_t i = 0; i < sizes->k; i++)
+        k[i] = i % d == 0 ? (float)(-sigma * a)
+                          : (float)(attn_random_uniform(seed, STREAM_K, i) / 10.0);
+    int64_t keys[ATTN_SPIKES_MAX];
+    double level[ATTN_SPIKES_MAX];
+    for (size_t block = 0; block < (size_t)(p->batch * p->heads_kv); block++) {
+        const size_t count = attn_spike_keys(c, block, keys, level);
+        for (size_t n = 0; n < count; n++) {
+            const size_t row = (block * nkv + (size_t)keys[n]) * d;
+            const double lambda = (level[n] - 12.0) / 18.0;
+            k[row] = 0.0f;
+            for (size_t col = 1; col < d; col++) {
+                const double u = attn_random_uniform(seed, STREAM_K, row + col);
+                k[row + col] =
+                    (float)(2.0 * lambda * (1.0 + u / 4.0) / (sigma * s * (double)(d - 1)));
+            }
+        }
+    }
+}
+
 void attn_generate_inputs(const attn_case *c, float *q, float *k, float *v) {
     const attn_problem *p = &c->problem;
     attn_case_sizes sizes;
@@ -146,6 +175,9 @@ void attn_generate_inputs(const attn_case *c, float *q, float *k, float *v) {
     }
     case ATTN_DIST_SPIKES:
         fill_spikes(c, q, k, &sizes);
+        break;
+    case ATTN_DIST_NEEDLES:
+        fill_needles(c, q, k, &sizes);
         break;
     default:
         break;

@@ -27,6 +27,14 @@
  * sit where kernels switch paths: the first and last key, keys m t - 1 and m t for every power of
  * two t from 16 below Nkv, with m = 1 + bits(stream 3, (block + 1) * 512 + draw) mod ((Nkv - 1) /
  * t), and four keys bits(stream 3, (block + 1) * 512 + 64 + r) mod Nkv.
+ *   needles   the spike keys again, made to hold all but a negligible share of each row's
+ *             probability: with s = |scale| (1 when 0), sigma = sign(scale), a = sqrt(40 / s),
+ *             Q[0] = a and Q[c > 0] = (1 + u) / 2; K[0] = -sigma a and K[c > 0] = u / 10
+ *             for ordinary keys, so their scores are near -40; for the spike keys K[0] = 0 and
+ *             K[c > 0] = 2 lambda (1 + u / 4) / (scale (D - 1)), lambda = (L - 12) / 18 in
+ *             [0, 1) from the spike level L: scores near lambda. A row seeing a needle gives
+ *             the ordinary keys at most e^-39 Nkv of its probability, far below u: its sums
+ *             are then sharp at any length (reference/TOLERANCE.md, "Long rows").
  */
 #ifndef ATTN_GENERATE_H
 #define ATTN_GENERATE_H
@@ -37,6 +45,9 @@
 
 uint64_t attn_random_bits(uint64_t seed, uint64_t stream, uint64_t index);
 float attn_random_uniform(uint64_t seed, uint64_t stream, uint64_t index);
+
+/* Ordinary keys' scores under dist=needles: -NEEDLES_DEPTH (generate.h). */
+#define NEEDLES_DEPTH 40.0
 
 /* The most spike keys of one (b, kv head): 4 + 2 per power of two + 4. */
 #define ATTN_SPIKES_MAX 136

@@ -11,13 +11,14 @@
 #include <string.h>
 
 #include "checked.h"
+#include "generate.h"
 
 /* Largest accepted extent: keeps every product of two extents far from overflow while
  * leaving room for any size a CPU can hold. */
 #define ATTN_MAX_EXTENT ((int64_t)1 << 31)
 
-static const char *const dist_names[ATTN_DIST_COUNT] = {"uniform", "offset", "ties", "dominant",
-                                                        "spikes"};
+static const char *const dist_names[ATTN_DIST_COUNT] = {"uniform",  "offset", "ties",
+                                                        "dominant", "spikes", "needles"};
 
 const char *attn_dist_name(attn_dist dist) {
     return (unsigned)dist < ATTN_DIST_COUNT ? dist_names[dist] : "?";
@@ -425,6 +426,15 @@ int attn_case_check_magnitudes(const attn_case *c, attn_error *err) {
         max_k = big > 0.1 ? big : 0.1;
         snprintf(source, sizeof source,
                  "dist=spikes draws q in [0, 1) and spike keys up to 75 / (scale * d)");
+        break;
+    }
+    case ATTN_DIST_NEEDLES: {
+        const double s = fabs(p->scale) > 0 ? fabs(p->scale) : 1.0;
+        const double needle = d > 1 ? 2.5 / (s * (d - 1)) : 0.0;
+        max_q = fmax(1.0, sqrt(NEEDLES_DEPTH / s));
+        max_k = fmax(fmax(sqrt(NEEDLES_DEPTH / s), needle), 0.1);
+        snprintf(source, sizeof source,
+                 "dist=needles draws q and k near sqrt(40 / |scale|) in their first column");
         break;
     }
     default:

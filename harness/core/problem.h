@@ -17,6 +17,7 @@ typedef enum {
     ATTN_DIST_TIES,        /* keys nearly or exactly equal: near-tied scores */
     ATTN_DIST_DOMINANT,    /* one key per (batch, kv head) dominates every row that sees it */
     ATTN_DIST_SPIKES,      /* a few keys per (batch, kv head), at path boundaries, dominate */
+    ATTN_DIST_NEEDLES,     /* the same keys hold all but e^-39 n of each row's probability */
     ATTN_DIST_COUNT
 } attn_dist;
 

@@ -60,7 +60,8 @@ size_t attn_row_sample_rows(const attn_case *c, uint64_t block, int64_t *rows, s
     }
     if (p->window_left >= 0)
         add_around(&s, p->window_left - off); /* left edge leaves key 0 */
-    if (c->dist == ATTN_DIST_SPIKES && (p->window_left >= 0 || p->window_right >= 0)) {
+    if ((c->dist == ATTN_DIST_SPIKES || c->dist == ATTN_DIST_NEEDLES) &&
+        (p->window_left >= 0 || p->window_right >= 0)) {
         int64_t keys[ATTN_SPIKES_MAX];
         const size_t count = attn_spike_keys(c, block, keys, NULL);
         for (size_t k = 0; k < count; k++) {

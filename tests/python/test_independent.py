@@ -69,11 +69,28 @@ def attention64(q, k, v, scale, left, right):
             o[bi, h] = p @ vh
             lse[bi, h] = np.where(rows, m + np.log(np.where(rows, z, 1)), -np.inf)
             score_err = np.where(mask, (d + 2) * a + np.abs(s - np.where(rows, m, 0)[:, None]), 0)
+            # rescalings key j can go through: visible keys scoring no lower, within a margin
+            margin = 4 * U * score_err.max(axis=1)
+            s_vis = np.where(mask, s, -np.inf)
+            exposure = np.where(mask, (s_vis[:, None, :] >= s[:, :, None] - margin[:, None, None])
+                                .sum(axis=2), 0)
+            steps_z = np.minimum(n_visible, sum_steps(p) + 4 * (p * exposure).sum(1))
             for c in range(dv):
                 carried = (p * score_err * np.abs(vh[None, :, c] - o[bi, h, :, c][:, None])).sum(1)
-                weighted = (p * np.abs(vh[None, :, c])).sum(1)
-                tol[bi, h, :, c] = 2 * U * (carried + (2 * n_visible + 8) * weighted)
+                w = p * np.abs(vh[None, :, c])
+                weighted = w.sum(1)
+                share = np.divide(w, weighted[:, None], out=np.zeros_like(w), where=weighted[:, None] > 0)
+                steps_c = np.minimum(n_visible, sum_steps(share) + 4 * (share * exposure).sum(1))
+                tol[bi, h, :, c] = 2 * U * (carried + (steps_z + steps_c + 8) * weighted)
     return o, lse, tol
+
+
+def sum_steps(share):
+    """Roundings of a long float sum with terms of these shares of the total, any order
+    (TOLERANCE.md): 1 per term of at least u, (x / u)(2 + log2(u / x)) below."""
+    small = (share > 0) & (share < U)
+    x = np.where(small, share, U)
+    return np.where(share >= U, 1.0, np.where(small, (x / U) * (2 + np.log2(U / x)), 0.0)).sum(1)
 
 
 class Tally:

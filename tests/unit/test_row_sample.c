@@ -162,3 +162,37 @@ Test(row_sample, unverified_rows_must_be_written_and_finite) {
     free(lse);
     attn_case_data_free(&data);
 }
+
+Test(row_sample, needles_hold_all_but_a_negligible_share) {
+    /* dist=needles: the spike keys score in [0, 1.25), every other key near -40, so the
+     * ordinary keys' share of a row that sees a needle is far below float32's roundoff. */
+    attn_case c = parse("nq=1 nkv=32768 d=64 dist=needles seed=9");
+    int64_t keys[ATTN_SPIKES_MAX];
+    const size_t count = attn_spike_keys(&c, 0, keys, NULL);
+    attn_case_data data;
+    attn_error err = {0};
+    cr_assert_eq(attn_case_data_compute(&c, &data, &err), 0, "%s", err.message);
+    const int64_t d = 64, n = 32768;
+    double needle_weight = 0, other_weight = 0, lowest_needle = INFINITY, highest_other = -INFINITY;
+    for (int64_t j = 0, k = 0; j < n; j++) {
+        double dot = 0;
+        for (int64_t col = 0; col < d; col++)
+            dot += (double)data.q[col] * (double)data.k[j * d + col];
+        const double score = dot * c.problem.scale;
+        const bool needle = k < (int64_t)count && keys[k] == j;
+        k += needle;
+        if (needle) {
+            cr_assert(score >= 0.0 && score < 1.25, "needle %lld scores %g", (long long)j, score);
+            lowest_needle = fmin(lowest_needle, score);
+            needle_weight += exp(score);
+        } else {
+            highest_other = fmax(highest_other, score);
+            other_weight += exp(score);
+        }
+    }
+    cr_assert_lt(highest_other, -39.0, "an ordinary key scores %g", highest_other);
+    cr_assert_lt(other_weight / needle_weight, 1e-3 * 0x1p-24, "ordinary keys hold %g",
+                 other_weight / needle_weight);
+    cr_assert_geq(lowest_needle, 0.0);
+    attn_case_data_free(&data);
+}
