@@ -1,6 +1,7 @@
 # Runs PROGRAM check --impl BUGS (','-separated) --suite SUITE once (the reference is
-# computed once for all) and requires every planted bug to fail at least one case; prints
-# each one's smallest failing err/tol from the summary line
+# computed once for all) and requires every planted bug to fail at least one case; with
+# MIN_RATIO, to fail every case of the suite (cases it applies to) by at least MIN_RATIO
+# times the tolerance. Reads the summary line
 # "BUG passed failed skipped errors mistrusted worst | smallest .. largest".
 execute_process(COMMAND ${PROGRAM} check --impl ${BUGS} --suite ${SUITE} --layout bhsd --quiet
                 RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -15,8 +16,19 @@ foreach(bug ${bugs})
   if(NOT line)
     message(FATAL_ERROR "no summary line for ${bug}")
   endif()
-  if(CMAKE_MATCH_2 EQUAL 0)
+  set(passed ${CMAKE_MATCH_1})
+  set(failed ${CMAKE_MATCH_2})
+  set(smallest ${CMAKE_MATCH_3})
+  if(failed EQUAL 0)
     message(FATAL_ERROR "${bug} passed every case of ${SUITE}")
   endif()
-  message("${bug}: ${CMAKE_MATCH_2} cases fail, the smallest by ${CMAKE_MATCH_3} times the tolerance")
+  if(DEFINED MIN_RATIO)
+    if(NOT passed EQUAL 0)
+      message(FATAL_ERROR "${bug}: ${passed} cases passed, ${failed} failed; every case must fail")
+    endif()
+    if(NOT smallest STREQUAL "inf" AND smallest LESS ${MIN_RATIO})
+      message(FATAL_ERROR "${bug}: smallest failing err/tol ${smallest}, below ${MIN_RATIO}")
+    endif()
+  endif()
+  message("${bug}: ${failed} cases fail, the smallest by ${smallest} times the tolerance")
 endforeach()
