@@ -7,17 +7,22 @@
  * masks are full attention here and still correct. Bitwise reproducible for any thread
  * count, and bitwise the same as omp: each tile is computed by one thread. */
 #include "attnbench.h"
+#include "f32_views.h"
 #include "tile_kernel.h"
 
 static size_t local_workspace_size(void *context, const attn_problem *p, int threads) {
     (void)context;
-    return attn_tile_parallel_workspace_bytes(p, threads);
+    return attn_tile_parallel_workspace_bytes(p, threads) + attn_f32_views_size(p);
 }
 
 static int local_forward(void *context, const attn_args *a) {
     if (attn_workspace_check(a, local_workspace_size(context, a->problem, a->threads)) != ATTN_OK)
         return ATTN_FAILED;
-    attn_tile_parallel(a, ATTN_SCHEDULE_ROUND_ROBIN);
+    attn_args f32;
+    const attn_args *use =
+        attn_f32_views_begin(a, attn_tile_parallel_workspace_bytes(a->problem, a->threads), &f32);
+    attn_tile_parallel(use, ATTN_SCHEDULE_ROUND_ROBIN);
+    attn_f32_views_end(a, use);
     return ATTN_OK;
 }
 
@@ -30,4 +35,6 @@ const attn_impl attn_impl_local = {
             ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT,
     .workspace_size = local_workspace_size,
     .forward = local_forward,
+    .precisions = &attn_f32_compute_precision,
+    .precision_count = 1,
 };

@@ -1,6 +1,7 @@
 /* naive: materialises the Nq x Nkv score matrix of each (batch, head) with plain loops.
  * The baseline every other implementation is timed against. */
 #include "attnbench.h"
+#include "f32_views.h"
 #include "workspace.h"
 
 #include <math.h>
@@ -22,10 +23,15 @@ static int naive_supports(void *context, const attn_problem *p, char *why, size_
     return ATTN_OK;
 }
 
+static size_t naive_score_bytes(const attn_problem *p) {
+    return (size_t)p->seq_q * (size_t)p->seq_kv * sizeof(float);
+}
+
+/* The score matrix, then (for reduced element types) float32 copies of the tensors. */
 static size_t naive_workspace_size(void *context, const attn_problem *p, int threads) {
     (void)context;
     (void)threads;
-    return (size_t)p->seq_q * (size_t)p->seq_kv * sizeof(float);
+    return naive_score_bytes(p) + attn_f32_views_size(p);
 }
 
 /* Rows are visited in blocks of NAIVE_QUERY_BLOCK queries by a few keys, so each K or V row
@@ -189,13 +195,20 @@ static void naive_head(const attn_args *a, int64_t b, int64_t h, float *score) {
     }
 }
 
+static void naive_heads(const attn_args *a, float *score) {
+    for (int64_t b = 0; b < a->problem->batch; b++)
+        for (int64_t h = 0; h < a->problem->heads_q; h++)
+            naive_head(a, b, h, score);
+}
+
 static int naive_forward(void *context, const attn_args *a) {
     const attn_problem *p = a->problem;
     if (attn_workspace_check(a, naive_workspace_size(context, p, a->threads)) != ATTN_OK)
         return ATTN_FAILED;
-    for (int64_t b = 0; b < p->batch; b++)
-        for (int64_t h = 0; h < p->heads_q; h++)
-            naive_head(a, b, h, a->workspace);
+    attn_args f32;
+    const attn_args *use = attn_f32_views_begin(a, naive_score_bytes(p), &f32);
+    naive_heads(use, a->workspace);
+    attn_f32_views_end(a, use);
     return ATTN_OK;
 }
 
@@ -209,4 +222,6 @@ const attn_impl attn_impl_naive = {
     .supports = naive_supports,
     .workspace_size = naive_workspace_size,
     .forward = naive_forward,
+    .precisions = &attn_f32_compute_precision,
+    .precision_count = 1,
 };

@@ -4,17 +4,22 @@
  * thread from start to end with no cross-thread reduction, so the output is bitwise the
  * same for every thread count and every run. Never calls BLAS. */
 #include "attnbench.h"
+#include "f32_views.h"
 #include "tile_kernel.h"
 
 static size_t omp_workspace_size(void *context, const attn_problem *p, int threads) {
     (void)context;
-    return attn_tile_parallel_workspace_bytes(p, threads);
+    return attn_tile_parallel_workspace_bytes(p, threads) + attn_f32_views_size(p);
 }
 
 static int omp_forward(void *context, const attn_args *a) {
     if (attn_workspace_check(a, omp_workspace_size(context, a->problem, a->threads)) != ATTN_OK)
         return ATTN_FAILED;
-    attn_tile_parallel(a, ATTN_SCHEDULE_DYNAMIC);
+    attn_args f32;
+    const attn_args *use =
+        attn_f32_views_begin(a, attn_tile_parallel_workspace_bytes(a->problem, a->threads), &f32);
+    attn_tile_parallel(use, ATTN_SCHEDULE_DYNAMIC);
+    attn_f32_views_end(a, use);
     return ATTN_OK;
 }
 
@@ -27,4 +32,6 @@ const attn_impl attn_impl_omp = {
             ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT,
     .workspace_size = omp_workspace_size,
     .forward = omp_forward,
+    .precisions = &attn_f32_compute_precision,
+    .precision_count = 1,
 };

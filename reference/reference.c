@@ -3,11 +3,12 @@
 #include "reference.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "sum_bound.h"
 
-/* Unit roundoff of float32, the precision being judged. */
+/* Unit roundoff of float32, the unit the float32 contract's terms are counted in. */
 #define FP32_UNIT_ROUNDOFF 0x1p-24
 /* Rounding steps outside the two long sums (exp, division, rescaling, final rounding);
  * see TOLERANCE.md. */
@@ -17,6 +18,42 @@
 #define SAFETY_FACTOR 2.0
 /* Roundings of one online-softmax rescale: exp(m_old - m_new) to a few ulp, the multiply. */
 #define RESCALE_STEPS 4.0
+
+const attn_ref_format attn_ref_float32 = {24, -126, 0x1.fffffep127};
+const attn_ref_format attn_ref_bfloat16 = {8, -126, 0x1.fep127};
+const attn_ref_format attn_ref_float16 = {11, -14, 65504.0};
+
+double attn_ref_round(double x, const attn_ref_format *f) {
+    if (f->bits == 0 || x == 0.0 || !isfinite(x))
+        return x;
+    if (f->bits == 24 && f->min_exponent == -126)
+        return (double)(float)x; /* C's conversion rounds to nearest, ties to even */
+    int exponent;
+    frexp(x, &exponent); /* |x| in [2^(exponent-1), 2^exponent) */
+    const int unit_exponent =
+        (exponent - 1 > f->min_exponent ? exponent - 1 : f->min_exponent) - (f->bits - 1);
+    const double rounded = ldexp(nearbyint(ldexp(x, -unit_exponent)), unit_exponent);
+    return fabs(rounded) > f->largest ? copysign(INFINITY, x) : rounded;
+}
+
+/* A stage's format, float32 when the contract leaves it zero (arithmetic stages). */
+static const attn_ref_format *arithmetic_format(const attn_ref_format *f) {
+    return f->bits ? f : &attn_ref_float32;
+}
+
+/* Relative error of one rounding to f, and the absolute error it can make beyond that
+ * (half the subnormal spacing), both 0 for a stage that does not round. */
+static double unit_roundoff(const attn_ref_format *f) {
+    return f->bits ? ldexp(1.0, -f->bits) : 0.0;
+}
+
+static double underflow_floor(const attn_ref_format *f) {
+    return f->bits ? ldexp(1.0, f->min_exponent - f->bits) : 0.0;
+}
+
+static bool is_float32(const attn_ref_format *f) {
+    return f->bits == 24 && f->min_exponent == -126;
+}
 
 typedef struct neumaier_sum {
     double sum, compensation;
@@ -43,7 +80,7 @@ static int key_is_visible(const attn_ref_params *p, int64_t i, int64_t j) {
 }
 
 size_t attn_reference_scratch_size(const attn_ref_params *params) {
-    return 7 * (size_t)params->seq_kv;
+    return 8 * (size_t)params->seq_kv;
 }
 
 void attn_reference_row(const attn_ref_params *p, const float *q, const float *k, const float *v,
@@ -56,6 +93,11 @@ void attn_reference_row(const attn_ref_params *p, const float *q, const float *k
     double *score = scratch;           /* s_j, visible keys only */
     double *magnitude = scratch + nkv; /* A_j = |scale| sum_c |q_c| |k_jc| */
     double *probability = scratch + 2 * nkv;
+    double *key_abs_sum = scratch + 7 * nkv; /* |scale| sum_c |k_jc| */
+    double query_abs_sum = 0.0;
+    for (int64_t c = 0; c < d; c++)
+        query_abs_sum += fabs((double)q_row[c]);
+    query_abs_sum *= fabs(p->scale);
 
     int64_t visible = 0;
     double max_score = -INFINITY;
@@ -64,15 +106,17 @@ void attn_reference_row(const attn_ref_params *p, const float *q, const float *k
         if (!key_is_visible(p, i, j))
             continue;
         neumaier_sum dot = {0, 0};
-        double abs_dot = 0.0;
+        double abs_dot = 0.0, abs_key = 0.0;
         for (int64_t c = 0; c < d; c++) {
             /* the product of two floats is exact in double */
             double product = (double)q_row[c] * (double)k_head[j * d + c];
             neumaier_add(&dot, product);
             abs_dot += fabs(product);
+            abs_key += fabs((double)k_head[j * d + c]);
         }
         score[j] = p->scale * neumaier_result(&dot);
         magnitude[j] = fabs(p->scale) * abs_dot;
+        key_abs_sum[j] = fabs(p->scale) * abs_key;
         if (score[j] > max_score)
             max_score = score[j];
         visible++;
@@ -97,17 +141,38 @@ void attn_reference_row(const attn_ref_params *p, const float *q, const float *k
         probability[j] /= normaliser;
     row->lse = max_score + log(normaliser);
 
-    /* Score error carried by each visible key, in units of the roundoff: the D-term dot
-     * product, the scale multiply and the max subtraction (into magnitude[]). */
-    const double u = FP32_UNIT_ROUNDOFF;
+    /* Score error carried by each visible key, in units of the score format's roundoff:
+     * the D-term dot product, the scale multiply and the max subtraction, plus (under a
+     * reduced contract) the rounding of Q and K inside and the score format's underflow
+     * (into magnitude[]). For the float32 contract every added term is 0 and every unit
+     * ratio 1, so the float32 bound is computed exactly as it always was. */
+    const attn_ref_contract *contract = &p->contract;
+    const attn_ref_format *score_format = arithmetic_format(&contract->score);
+    const attn_ref_format *accum_format = arithmetic_format(&contract->accum);
+    const attn_ref_format *prob_format = arithmetic_format(&contract->prob);
+    const attn_ref_format *out_format = arithmetic_format(&contract->out);
+    const double u = FP32_UNIT_ROUNDOFF, u_score = unit_roundoff(score_format);
+    const double u_accum = unit_roundoff(accum_format);
+    const double score_ratio = u_score / u, accum_ratio = u_accum / u;
+    const double u_q = unit_roundoff(&contract->q), u_k = unit_roundoff(&contract->k);
+    const double floor_q = underflow_floor(&contract->q), floor_k = underflow_floor(&contract->k);
+    const double floor_score = is_float32(score_format) ? 0.0 : underflow_floor(score_format);
+    const double u_prob = is_float32(prob_format) ? 0.0 : unit_roundoff(prob_format);
+    const double floor_prob = is_float32(prob_format) ? 0.0 : underflow_floor(prob_format);
+    const double floor_accum = is_float32(accum_format) ? 0.0 : underflow_floor(accum_format);
+    const double u_v = unit_roundoff(&contract->v), floor_v = underflow_floor(&contract->v);
+    const bool rounds_output = !is_float32(out_format);
     double *visible_score = scratch + 3 * nkv, *exposure = scratch + 4 * nkv;
     double *mass = scratch + 6 * nkv; /* [visible] term magnitudes of one long sum */
     double largest_error = 0.0;
     neumaier_sum lse_score_error = {0, 0};
     for (int64_t j = 0, t = 0; j < nkv; j++)
         if (key_is_visible(p, i, j)) {
-            magnitude[j] =
-                ((double)d + SCORE_EXTRA_STEPS) * magnitude[j] + fabs(score[j] - max_score);
+            const double inputs_rounded = (u_q + u_k) * magnitude[j] + floor_q * key_abs_sum[j] +
+                                          floor_k * query_abs_sum +
+                                          ((double)d + SCORE_EXTRA_STEPS) * floor_score;
+            magnitude[j] = ((double)d + SCORE_EXTRA_STEPS) * magnitude[j] +
+                           fabs(score[j] - max_score) + inputs_rounded / u_score;
             largest_error = fmax(largest_error, magnitude[j]);
             neumaier_add(&lse_score_error, probability[j] * magnitude[j]);
             visible_score[t] = score[j];
@@ -116,11 +181,11 @@ void attn_reference_row(const attn_ref_params *p, const float *q, const float *k
     /* Rounding of the normaliser and of each weighted sum: the worst case of any order, n u
      * relative each, or the bound that follows the terms' masses and the rescalings they
      * can go through (TOLERANCE.md), whichever is smaller. */
-    attn_rescale_exposure(visible_score, visible, 2.0 * SAFETY_FACTOR * u * largest_error, exposure,
-                          scratch + 5 * nkv);
+    attn_rescale_exposure(visible_score, visible, 2.0 * SAFETY_FACTOR * u_score * largest_error,
+                          exposure, scratch + 5 * nkv);
     const double normaliser_steps =
         fmin((double)visible,
-             attn_sum_rounding_steps(mass, visible, 1.0) +
+             attn_sum_rounding_steps(mass, visible, 1.0, u_accum) +
                  attn_rescale_rounding_steps(mass, exposure, visible, 1.0, RESCALE_STEPS));
     for (int64_t c = 0; c < dv; c++) {
         neumaier_sum out = {0, 0};
@@ -129,8 +194,10 @@ void attn_reference_row(const attn_ref_params *p, const float *q, const float *k
                 neumaier_add(&out, probability[j] * (double)v_head[j * dv + c]);
         row->o[c] = neumaier_result(&out);
     }
+    /* The normaliser is at least 1 (the row's maximum contributes exp(0)). */
+    const double inverse_normaliser = 1.0 / normaliser;
     for (int64_t c = 0; c < dv; c++) {
-        double carried = 0.0, weighted_magnitude = 0.0;
+        double carried = 0.0, weighted_magnitude = 0.0, prob_rounded = 0.0;
         for (int64_t j = 0, t = 0; j < nkv; j++) {
             if (!key_is_visible(p, i, j))
                 continue;
@@ -138,19 +205,32 @@ void attn_reference_row(const attn_ref_params *p, const float *q, const float *k
             carried += probability[j] * magnitude[j] * fabs(value - row->o[c]);
             mass[t++] = probability[j] * fabs(value);
             weighted_magnitude += probability[j] * fabs(value);
+            prob_rounded += (u_prob * probability[j] + floor_prob * inverse_normaliser) *
+                            (fabs(value) + fabs(value - row->o[c]));
         }
         const double sum_steps =
             normaliser_steps +
             fmin((double)visible,
-                 attn_sum_rounding_steps(mass, visible, weighted_magnitude) +
+                 attn_sum_rounding_steps(mass, visible, weighted_magnitude, u_accum) +
                      attn_rescale_rounding_steps(mass, exposure, visible, weighted_magnitude,
                                                  RESCALE_STEPS));
-        row->o_tol[c] =
-            SAFETY_FACTOR * u * (carried + (sum_steps + EXTRA_STEPS) * weighted_magnitude);
+        const double reduced = prob_rounded + u_v * weighted_magnitude + floor_v +
+                               floor_accum * (sum_steps + EXTRA_STEPS) * (1.0 + fabs(row->o[c])) +
+                               (rounds_output ? unit_roundoff(out_format) * fabs(row->o[c]) +
+                                                    underflow_floor(out_format)
+                                              : 0.0);
+        row->o_tol[c] = SAFETY_FACTOR * u *
+                            (score_ratio * carried +
+                             (sum_steps + EXTRA_STEPS) * accum_ratio * weighted_magnitude) +
+                        SAFETY_FACTOR * reduced;
     }
-    row->lse_tol = SAFETY_FACTOR * u *
-                   (neumaier_result(&lse_score_error) + normaliser_steps + EXTRA_STEPS +
-                    fabs(max_score) + fabs(row->lse));
+    const double lse_reduced = u_prob + floor_prob * (double)visible * inverse_normaliser +
+                               floor_accum * (normaliser_steps + EXTRA_STEPS);
+    row->lse_tol =
+        SAFETY_FACTOR * u *
+            (score_ratio * neumaier_result(&lse_score_error) + normaliser_steps * accum_ratio +
+             EXTRA_STEPS * accum_ratio + fabs(max_score) + fabs(row->lse)) +
+        SAFETY_FACTOR * lse_reduced;
 }
 
 int attn_reference_forward(const attn_ref_params *p, const float *q, const float *k, const float *v,
@@ -238,4 +318,60 @@ void attn_reference_plain_fp32_row(const attn_ref_params *p, const float *q, con
     }
     for (int64_t c = 0; c < dv; c++)
         o[c] /= total;
+}
+
+void attn_reference_plain_contract_row(const attn_ref_params *p, const float *q, const float *k,
+                                       const float *v, int64_t b, int64_t h, int64_t i,
+                                       double *scratch, float *o) {
+    const int64_t d = p->head_dim, dv = p->head_dim_v, nkv = p->seq_kv;
+    const int64_t kv_head = h / (p->heads_q / p->heads_kv);
+    const float *q_row = q + ((b * p->heads_q + h) * p->seq_q + i) * d;
+    const float *k_head = k + (b * p->heads_kv + kv_head) * nkv * d;
+    const float *v_head = v + (b * p->heads_kv + kv_head) * nkv * dv;
+    const attn_ref_contract *contract = &p->contract;
+    const attn_ref_format *score_format = arithmetic_format(&contract->score);
+    const attn_ref_format *prob_format = arithmetic_format(&contract->prob);
+    const attn_ref_format *accum_format = arithmetic_format(&contract->accum);
+    const attn_ref_format *out_format = arithmetic_format(&contract->out);
+    const attn_ref_format *f32 = &attn_ref_float32;
+    const double scale = attn_ref_round(p->scale, f32);
+    double max_score = -INFINITY;
+    for (int64_t j = 0; j < nkv; j++) {
+        if (!key_is_visible(p, i, j))
+            continue;
+        double dot = 0.0;
+        for (int64_t c = 0; c < d; c++) {
+            const double product =
+                attn_ref_round(attn_ref_round(q_row[c], &contract->q) *
+                                   attn_ref_round(k_head[j * d + c], &contract->k),
+                               f32);
+            dot = attn_ref_round(dot + product, score_format);
+        }
+        scratch[j] = attn_ref_round(scale * dot, score_format);
+        max_score = scratch[j] > max_score ? scratch[j] : max_score;
+    }
+    for (int64_t c = 0; c < dv; c++)
+        o[c] = 0.0f;
+    if (max_score == -INFINITY)
+        return;
+    double total = 0.0, *weight = scratch + nkv;
+    for (int64_t j = 0; j < nkv; j++) {
+        weight[j] = 0.0;
+        if (!key_is_visible(p, i, j))
+            continue;
+        const double shifted = attn_ref_round(scratch[j] - max_score, score_format);
+        const double e = attn_ref_round(exp(shifted), f32);
+        total = attn_ref_round(total + e, accum_format);
+        weight[j] = attn_ref_round(e, prob_format);
+    }
+    for (int64_t c = 0; c < dv; c++) {
+        double sum = 0.0;
+        for (int64_t j = 0; j < nkv; j++) {
+            if (!key_is_visible(p, i, j))
+                continue;
+            const double value = attn_ref_round(v_head[j * dv + c], &contract->v);
+            sum = attn_ref_round(sum + attn_ref_round(weight[j] * value, f32), accum_format);
+        }
+        o[c] = (float)attn_ref_round(attn_ref_round(sum / total, f32), out_format);
+    }
 }

@@ -4,12 +4,11 @@
 #include <math.h>
 #include <stdlib.h>
 
-#define UNIT_ROUNDOFF 0x1p-24
-
-double attn_sum_rounding_steps(const double *mass, int64_t count, double total) {
+double attn_sum_rounding_steps(const double *mass, int64_t count, double total,
+                               double unit_roundoff) {
     if (!(total > 0.0))
         return 0.0;
-    const double threshold = UNIT_ROUNDOFF * total;
+    const double threshold = unit_roundoff * total;
     double steps = 0.0;
     for (int64_t j = 0; j < count; j++) {
         const double m = fabs(mass[j]);

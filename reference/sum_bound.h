@@ -7,10 +7,12 @@
 
 #include <stdint.h>
 
-/* Worst-case rounding error of a float sum of terms whose magnitudes are mass[0..count),
- * in units of u times total = sum of mass: each term at least u total counts 1, a smaller
- * term m counts (m / (u total)) (2 + log2(u total / m)). At most 2 per term. */
-double attn_sum_rounding_steps(const double *mass, int64_t count, double total);
+/* Worst-case rounding error of a sum of terms whose magnitudes are mass[0..count), in a
+ * format of unit roundoff u (2^-24 for float32), in units of u times total = sum of mass:
+ * each term at least u total counts 1, a smaller term m counts
+ * (m / (u total)) (2 + log2(u total / m)). At most 2 per term. */
+double attn_sum_rounding_steps(const double *mass, int64_t count, double total,
+                               double unit_roundoff);
 
 /* How many rescalings of an online softmax (running sums multiplied by exp(m_old - m_new)
  * when the running maximum grows) each of count keys can go through: a rescale happens

@@ -35,7 +35,8 @@ static const char default_sweep[] =
 static const char bench_help[] =
     "usage: attnbench bench [--impl A,B] [--suite NAME|FILE] [--seq 128,256] [--heads 1,8]\n"
     "                       [--kv-heads N] [--dim 64] [--dim-v N] [--batch 1] [--causal]\n"
-    "                       [--window L:R,...] [--threads 1,2] [--min-time S] [--reps N]\n"
+    "                       [--window L:R,...] [--types T,...] [--threads 1,2] [--min-time S]\n"
+    "                       [--reps N]\n"
     "                       [--budget S] [--mem-cap GIB] [--no-ceiling] [--out FILE.csv]\n"
     "                       [--layout bhsd|bshd|view] [--timeout S] [--isolate]\n"
     "                       [--plugin LIB.so]\n"
@@ -65,6 +66,9 @@ static const char bench_help[] =
     "  --window LIST   masks L:R (-1 unbounded), e.g. -1:-1 (global), 128:0; every one is swept,\n"
     "                  and --causal adds the causal mask to the list: --window -1:-1 --causal\n"
     "                  sweeps global and causal together\n"
+    "  --types LIST    element types of Q, K, V and O, swept (default f32): each is one type\n"
+    "                  (f32, bf16, f16) or four as Q/K/V/O, e.g. bf16,f32/f16/f16/f32; an\n"
+    "                  implementation without a precision contract for them is skipped\n"
     "  --threads LIST  thread counts (default: 1 and all cores; each at most 1024, or the\n"
     "                  number of online CPUs when larger)\n"
     "  --min-time S    minimum time of one sample (default 0.05)\n"
@@ -100,8 +104,8 @@ static const char bench_help[] =
     "over_memory); 3 internal error; 128 + signal number when interrupted.\n";
 
 typedef struct bench_options {
-    const char *impls, *suite, *seq, *heads, *kv_heads, *dims, *dim_v, *batch, *windows, *threads,
-        *out;
+    const char *impls, *suite, *seq, *heads, *kv_heads, *dims, *dim_v, *batch, *windows, *types,
+        *threads, *out;
     bool causal, no_ceiling, isolate;
     double min_time, budget, mem_cap_gib, timeout;
     attn_layout layout;
@@ -141,6 +145,7 @@ static int parse_options(int argc, char **argv, bench_options *o, attn_error *er
         ATTN_TEXT("--dim-v", &o->dim_v),
         ATTN_TEXT("--batch", &o->batch),
         ATTN_TEXT("--window", &o->windows),
+        ATTN_TEXT("--types", &o->types),
         ATTN_TEXT("--threads", &o->threads),
         ATTN_TEXT("--out", &o->out),
         ATTN_VALUE("--min-time", &o->min_time, attn_cli_parse_positive_double),
@@ -164,7 +169,7 @@ static int parse_options(int argc, char **argv, bench_options *o, attn_error *er
 
 static bool has_sweep_lists(const bench_options *o) {
     return o->seq || o->heads || o->kv_heads || o->dims || o->dim_v || o->batch || o->windows ||
-           o->causal;
+           o->types || o->causal;
 }
 
 /* Builds the case list: a suite file, the command-line lists, or the embedded default. */
@@ -184,11 +189,12 @@ static int load_cases(const bench_options *o, attn_suite *suite, attn_error *err
              o->causal && o->windows ? "," : "", o->windows ? o->windows : "");
     char text[4096];
     /* Without --kv-heads every case has hkv = hq: the h key sets both. */
-    int n = snprintf(
-        text, sizeof text, "n=%s %s=%s b=%s d=%s window=%s%s%s%s%s\n", o->seq ? o->seq : "1024",
-        o->kv_heads ? "hq" : "h", o->heads ? o->heads : "8", o->batch ? o->batch : "1",
-        o->dims ? o->dims : "64", windows[0] ? windows : "global", o->kv_heads ? " hkv=" : "",
-        o->kv_heads ? o->kv_heads : "", o->dim_v ? " dv=" : "", o->dim_v ? o->dim_v : "");
+    int n = snprintf(text, sizeof text, "n=%s %s=%s b=%s d=%s window=%s%s%s%s%s types=%s\n",
+                     o->seq ? o->seq : "1024", o->kv_heads ? "hq" : "h", o->heads ? o->heads : "8",
+                     o->batch ? o->batch : "1", o->dims ? o->dims : "64",
+                     windows[0] ? windows : "global", o->kv_heads ? " hkv=" : "",
+                     o->kv_heads ? o->kv_heads : "", o->dim_v ? " dv=" : "",
+                     o->dim_v ? o->dim_v : "", o->types ? o->types : "f32");
     if (n < 0 || (size_t)n >= sizeof text)
         return attn_fail_input(err, "bench: sweep lists too long");
     return attn_suite_parse_text(text, "(command-line sweep)", suite, err);
@@ -249,15 +255,16 @@ static bool same_row(const summary_cell *a, const summary_cell *b) {
            p->window_right == q->window_right && p_square == q_square &&
            (p_square || p->seq_kv == q->seq_kv) && a->c.scale_is_default == b->c.scale_is_default &&
            (a->c.scale_is_default || p->scale == q->scale) && a->c.seed == b->c.seed &&
-           a->c.dist == b->c.dist;
+           a->c.dist == b->c.dist && p->q_type == q->q_type && p->k_type == q->k_type &&
+           p->v_type == q->v_type && p->o_type == q->o_type;
 }
 
 /* Sequence-length columns per printed table: more wrap into further tables. */
 #define SUMMARY_SEQ_COLUMNS 8
 
-enum { LABEL_COLUMNS = 12 };
+enum { LABEL_COLUMNS = 13 };
 static const char *const label_names[LABEL_COLUMNS] = {
-    "impl", "thr", "b", "hq", "hkv", "nkv", "d", "dv", "mask", "dist", "scale", "seed"};
+    "impl", "thr", "b", "hq", "hkv", "nkv", "d", "dv", "mask", "dist", "scale", "seed", "types"};
 
 static void row_label(const summary_cell *cell, char label[LABEL_COLUMNS][48]) {
     const attn_problem *p = &cell->c.problem;
@@ -284,6 +291,8 @@ static void row_label(const summary_cell *cell, char label[LABEL_COLUMNS][48]) {
     else
         snprintf(label[10], 48, "%.17g", p->scale);
     snprintf(label[11], 48, "%llu", (unsigned long long)cell->c.seed);
+    if (!attn_case_types_text(p, label[12], 48))
+        snprintf(label[12], 48, "f32");
 }
 
 static void cell_text(const summary_cell *cell, char *out, size_t size) {
@@ -367,6 +376,7 @@ static void print_summary(const summary_cell *cells, size_t count) {
         for (int k = 9; k < LABEL_COLUMNS; k++)
             shown[k] |= strcmp(label[k], first_label[k]) != 0;
         shown[10] |= !cells[n].c.scale_is_default;
+        shown[12] |= strcmp(label[12], "f32") != 0;
         for (int k = 0; k < LABEL_COLUMNS; k++)
             if ((int)strlen(label[k]) > width[k])
                 width[k] = (int)strlen(label[k]);

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "csv.h"
 #include "environment.h"
+#include "contract.h"
 #include "golden.h"
 #include "output_file.h"
 #include "plugin.h"
@@ -18,6 +19,7 @@
 
 static const char check_help[] =
     "usage: attnbench check [--impl A,B] [--suite NAME|FILE | --case 'CASE'] [--seed N,M]\n"
+    "                       [--types T]\n"
     "                       [--golden DIR | --no-golden] [--threads N] [--csv FILE] [--quiet]\n"
     "                       [--layout L,M|all] [--repeat N] [--invariance T1,T2]\n"
     "                       [--timeout S] [--isolate]\n"
@@ -32,6 +34,10 @@ static const char check_help[] =
     "  --case 'CASE'     one case in canonical form, e.g. 'b=1 hq=2 hkv=1 nq=17 nkv=33 d=64\n"
     "                    dv=64 window=-1:0 scale=default seed=1 dist=uniform'\n"
     "  --seed N,M        replace every case's seed by each of these (reference computed now)\n"
+    "  --types T         give every case these element types (reference computed now): one\n"
+    "                    for Q, K, V and O (f32, bf16, f16) or four as Q/K/V/O, such as\n"
+    "                    f32/f16/f16/f32; each implementation is judged by the precision\n"
+    "                    contract it declares for them and SKIPPED without one\n"
     "  --golden DIR      golden set to compare with (default: the suite's committed set,\n"
     "                    suites/golden/NAME, when it exists; otherwise the reference runs now)\n"
     "  --no-golden       compute the reference now even when a golden set exists\n"
@@ -98,7 +104,7 @@ static int parse_invariance(const char *option, const char *value, void *target,
 }
 
 typedef struct check_options {
-    const char *impls, *suite, *case_text, *seeds, *golden, *csv;
+    const char *impls, *suite, *case_text, *seeds, *golden, *csv, *types;
     bool no_golden, quiet, isolate;
     int threads, repeats;
     invariance_option invariance;
@@ -130,6 +136,7 @@ static int parse_options(int argc, char **argv, check_options *o, attn_error *er
         ATTN_TEXT("--suite", &o->suite),
         ATTN_TEXT("--case", &o->case_text),
         ATTN_TEXT("--seed", &o->seeds),
+        ATTN_TEXT("--types", &o->types),
         ATTN_TEXT("--golden", &o->golden),
         ATTN_TEXT("--csv", &o->csv),
         ATTN_VALUE("--threads", &o->threads, attn_cli_parse_threads),
@@ -156,8 +163,24 @@ static int parse_options(int argc, char **argv, check_options *o, attn_error *er
         attn_error_prefix(err, "--csv");
         return -1;
     }
-    if (o->golden && (o->no_golden || o->seeds || o->case_text))
-        return attn_fail_input(err, "check: --golden cannot go with --no-golden, --seed or --case");
+    if (o->golden && (o->no_golden || o->seeds || o->case_text || o->types))
+        return attn_fail_input(err,
+                               "check: --golden cannot go with --no-golden, --seed, --types or "
+                               "--case");
+    return 0;
+}
+
+/* --types: every case of the suite at the given element types, checked again. */
+static int set_types(const check_options *o, attn_suite *suite, attn_error *err) {
+    for (size_t n = 0; o->types && n < suite->count; n++) {
+        attn_case *c = &suite->cases[n];
+        if (attn_case_set(c, "types", o->types, err) || attn_case_check_magnitudes(c, err)) {
+            char text[ATTN_CASE_STRING_MAX];
+            attn_case_format(c, text);
+            attn_error_prefix(err, "--types %s, case '%s'", o->types, text);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -177,6 +200,8 @@ static int load_cases(const check_options *o, attn_suite *suite, attn_error *err
             attn_suite_load(path, suite, err))
             return -1;
     }
+    if (set_types(o, suite, err))
+        return -1;
     if (!o->seeds)
         return 0;
     attn_suite seeded = *suite;
@@ -224,7 +249,7 @@ static int choose_golden(const check_options *o, char *dir, size_t size, attn_er
         snprintf(dir, size, "%s", o->golden);
         return 0;
     }
-    if (o->no_golden || o->seeds || o->case_text)
+    if (o->no_golden || o->seeds || o->case_text || o->types)
         return 0;
     const char *name = o->suite ? o->suite : "conformance";
     if (strchr(name, '/') || strstr(name, ".suite"))
@@ -313,10 +338,20 @@ static void print_result(const attn_impl *impl, const attn_case_data *data, attn
     format_rows(data, rows, sizeof rows);
     if (o->quiet && (r->status == ATTN_STATUS_PASSED || r->status == ATTN_STATUS_SKIPPED))
         return;
+    char contract[200] = "";
+    if (compared(r) &&
+        (c->problem.q_type || c->problem.k_type || c->problem.v_type || c->problem.o_type ||
+         attn_precision_for(impl, &c->problem) != &attn_precision_f32)) {
+        char text_contract[128];
+        attn_impl_contract_text(impl, &c->problem, text_contract, sizeof text_contract);
+        snprintf(contract, sizeof contract, "  contract %s, vs-contract %.3g", text_contract,
+                 r->compare.err_vs_contract);
+    }
     if (compared(r))
-        printf("%-7s %-*s %-4s err/tol %-9.3g vs-fp32 %-7.3g %s%s%s\n", attn_status_name(r->status),
-               name_width, impl->name, attn_layout_name(layout), r->compare.err_ratio,
-               r->compare.err_vs_fp32, text, rows, lse_note(impl, r));
+        printf("%-7s %-*s %-4s err/tol %-9.3g vs-fp32 %-7.3g %s%s%s%s\n",
+               attn_status_name(r->status), name_width, impl->name, attn_layout_name(layout),
+               r->compare.err_ratio, r->compare.err_vs_fp32, text, rows, lse_note(impl, r),
+               contract);
     else
         printf("%-7s %-*s %-4s %-17s %s\n", attn_status_name(r->status), name_width, impl->name,
                attn_layout_name(layout), "", text);
@@ -343,7 +378,9 @@ static int write_csv_row(attn_csv *csv, const attn_impl *impl, const attn_case_d
                          attn_layout layout, const attn_check_result *r, attn_error *err) {
     const attn_case *c = &data->c;
     char text[ATTN_CASE_STRING_MAX], max_abs[32] = "", ratio[32] = "", l2[32] = "", worst[96] = "";
-    char rows[32], vs_fp32[32] = "";
+    char rows[32], vs_fp32[32] = "", vs_contract[32] = "", types[64], contract[128];
+    attn_case_types_text(&c->problem, types, sizeof types);
+    attn_impl_contract_text(impl, &c->problem, contract, sizeof contract);
     snprintf(rows, sizeof rows, "%zu", data->sample.rows);
     attn_case_format(c, text);
     if (compared(r)) {
@@ -351,6 +388,7 @@ static int write_csv_row(attn_csv *csv, const attn_impl *impl, const attn_case_d
         format_number(r->compare.err_ratio, ratio, sizeof ratio);
         format_number(r->compare.rel_l2, l2, sizeof l2);
         format_number(r->compare.err_vs_fp32, vs_fp32, sizeof vs_fp32);
+        format_number(r->compare.err_vs_contract, vs_contract, sizeof vs_contract);
         attn_format_position(&c->problem, r->compare.worst_is_lse, r->compare.worst_index, worst,
                              sizeof worst);
     }
@@ -368,7 +406,10 @@ static int write_csv_row(attn_csv *csv, const attn_impl *impl, const attn_case_d
                             lse,
                             r->status == ATTN_STATUS_PASSED ? "" : r->reason,
                             rows,
-                            vs_fp32};
+                            vs_fp32,
+                            types,
+                            contract,
+                            vs_contract};
     return attn_csv_append(csv, fields, err);
 }
 
@@ -402,8 +443,9 @@ int attn_cmd_check(int argc, char **argv) {
         goto done;
     }
     static const char *const header[] = {
-        "impl",   "case",  "layout", "status", "max_abs_err",   "err_ratio",
-        "rel_l2", "worst", "lse",    "reason", "rows_verified", "err_vs_fp32"};
+        "impl",          "case",        "layout", "status",   "max_abs_err",
+        "err_ratio",     "rel_l2",      "worst",  "lse",      "reason",
+        "rows_verified", "err_vs_fp32", "types",  "contract", "err_vs_contract"};
     if (golden[0] && check_golden_count(golden, &suite, &err)) {
         status = attn_cli_report(&err);
         goto done;
@@ -454,6 +496,11 @@ int attn_cmd_check(int argc, char **argv) {
                 if (!(o.layouts & (1u << layout)))
                     continue;
                 attn_check_result result;
+                if (attn_case_data_judge_for(&data, impls[m], &err)) {
+                    attn_case_data_free(&data);
+                    status = attn_cli_report(&err);
+                    goto done;
+                }
                 const attn_check_plan plan = {.threads = o.threads,
                                               .repeats = o.repeats,
                                               .other_threads = o.invariance.threads,

@@ -8,7 +8,40 @@
 #include "plugin.h"
 #include "check.h"
 #include "cli.h"
+#include "contract.h"
+#include "element_type.h"
 #include "suite.h"
+
+/* "types: f32 only", or each declared contract: the types it accepts and what it rounds. */
+static void print_precisions(const attn_impl *impl, int width) {
+    const bool declares = ATTN_HAS_FIELD(impl, attn_impl, precision_count) &&
+                          impl->precision_count > 0 && impl->precisions;
+    if (!declares) {
+        printf("\n  %-*s types: f32 only", width, "");
+        return;
+    }
+    for (uint32_t n = 0; n < impl->precision_count; n++) {
+        const attn_precision *pr = &impl->precisions[n];
+        const uint32_t masks[4] = {pr->q_types, pr->k_types, pr->v_types, pr->o_types};
+        printf("\n  %-*s types:", width, "");
+        for (int t = 0; t < 4; t++) {
+            printf(" %c=", "QKVO"[t]);
+            const char *separator = "";
+            for (int type = 0; type < ATTN_TYPE_COUNT; type++)
+                if (masks[t] & ATTN_TYPE_BIT(type)) {
+                    printf("%s%s", separator, attn_type_name(type));
+                    separator = "|";
+                }
+        }
+        const int32_t inputs[3] = {pr->q_compute, pr->k_compute, pr->v_compute};
+        printf(";");
+        for (int t = 0; t < 3; t++)
+            if (inputs[t] != ATTN_F32)
+                printf(" %c to %s,", "QKV"[t], attn_type_name(inputs[t]));
+        printf(" score %s, prob %s, accum %s", attn_type_name(pr->score), attn_type_name(pr->prob),
+               attn_type_name(pr->accum));
+    }
+}
 
 static void print_caps(uint64_t caps) {
     static const struct {
@@ -34,22 +67,34 @@ static void print_caps(uint64_t caps) {
 }
 
 static void print_help(void) {
-    puts("usage: attnbench list [--names] [--plugin LIB.so]\n\nLists the built-in and plugin "
-         "implementations with their capabilities,\nthe suites in the suites folder and the "
-         "input distributions.\n\n  --names   print only the implementation names, one a line");
+    puts("usage: attnbench list [--names [--types T]] [--plugin LIB.so]\n\nLists the built-in "
+         "and plugin implementations with their capabilities and element\ntypes, the suites in "
+         "the suites folder and the input distributions.\n\n  --names   print only the "
+         "implementation names, one a line\n  --types T with --names: only those that declare "
+         "a precision contract for types T\n            (f32, bf16, f16, or Q/K/V/O such as "
+         "f32/f16/f16/f32)");
 }
 
 int attn_cmd_list(int argc, char **argv) {
     bool names_only = false;
+    const char *types = NULL;
     attn_error err = {0};
-    const attn_option options[] = {ATTN_FLAG("--names", &names_only)};
-    if (attn_cli_parse(argc, argv, "list", options, 1, print_help, &err))
+    const attn_option options[] = {ATTN_FLAG("--names", &names_only), ATTN_TEXT("--types", &types)};
+    if (attn_cli_parse(argc, argv, "list", options, 2, print_help, &err))
         return attn_cli_report(&err);
+    attn_case typed;
+    attn_case_default(&typed);
+    if (types && (!names_only || attn_case_set(&typed, "types", types, &err))) {
+        if (!names_only)
+            attn_fail_input(&err, "list: --types goes with --names");
+        return attn_cli_report(&err);
+    }
     size_t count = 0;
     const attn_impl *const *impls = attn_all_impls(&count);
     if (names_only) {
         for (size_t n = 0; n < count; n++)
-            puts(impls[n]->name);
+            if (!types || attn_precision_for(impls[n], &typed.problem))
+                puts(impls[n]->name);
         return ATTN_EXIT_OK;
     }
     /* One column for every name, as wide as the longest (ATTN_NAME_MAX at most) */
@@ -60,6 +105,7 @@ int attn_cmd_list(int argc, char **argv) {
     for (size_t n = 0; n < count; n++) {
         printf("  %-*s %s\n  %-*s supports: ", width, impls[n]->name, impls[n]->summary, width, "");
         print_caps(impls[n]->caps);
+        print_precisions(impls[n], width);
         const char *origin = attn_impl_origin(impls[n]);
         if (origin)
             printf("\n  %-*s plugin: %s", width, "", origin);

@@ -8,6 +8,7 @@
 #include "reference.h"
 #include "case_data.h"
 #include "check.h"
+#include "element_type.h"
 #include "cli.h"
 #include "plugin.h"
 #include "npy.h"
@@ -18,13 +19,17 @@
 static const char run_help[] =
     "usage: attnbench run --impl NAME --q Q.npy --k K.npy --v V.npy --out O.npy\n"
     "                     [--lse LSE.npy] [--scale S] [--causal | --window L:R] [--threads N]\n"
-    "                     [--timeout S] [--isolate] [--plugin LIB.so]\n"
+    "                     [--timeout S] [--isolate] [--plugin LIB.so] [--out-type T]\n"
     "\n"
-    "Reads float32 tensors Q [B][Hq][Nq][D], K [B][Hkv][Nkv][D], V [B][Hkv][Nkv][Dv]\n"
+    "Reads tensors Q [B][Hq][Nq][D], K [B][Hkv][Nkv][D], V [B][Hkv][Nkv][Dv]\n"
     "(leading axes of size 1 may be left out: [Nq][D] or [H][Nq][D]), runs the\n"
-    "implementation and writes O [.., Nq, Dv] (and LSE [.., Nq]) as float32 .npy.\n"
+    "implementation and writes O [.., Nq, Dv] (and LSE [.., Nq], float32) as .npy.\n"
+    "Each input is float32 ('<f4'), fp16 ('<f2') or bf16, which numpy cannot name, as\n"
+    "its bits in '<u2' (x.view(np.uint16) of bf16 values); the implementation gets them in\n"
+    "that type and must declare a precision contract for the combination.\n"
     "--impl reference writes the float64 reference instead.\n"
     "\n"
+    "  --out-type T   element type of O: f32 (default), f16 ('<f2') or bf16 ('<u2' bits)\n"
     "  --scale S      score scale (default 1/sqrt(D))\n"
     "  --causal       causal mask, bottom-right aligned: query i sees keys\n"
     "                 j <= i + Nkv - Nq (PyTorch's is_causal is top-left aligned; the two\n"
@@ -43,7 +48,7 @@ static const char run_help[] =
     "failed, crashed, hung or left part of O or LSE unwritten, or a write failed.\n";
 
 typedef struct run_options {
-    const char *impl, *q, *k, *v, *out, *lse, *scale, *window;
+    const char *impl, *q, *k, *v, *out, *lse, *scale, *window, *out_type;
     bool causal, isolate;
     int threads;
     double timeout;
@@ -67,6 +72,7 @@ static int parse_options(int argc, char **argv, run_options *o, attn_error *err)
         ATTN_TEXT("--lse", &o->lse),
         ATTN_TEXT("--scale", &o->scale),
         ATTN_TEXT("--window", &o->window),
+        ATTN_TEXT("--out-type", &o->out_type),
         ATTN_VALUE("--threads", &o->threads, attn_cli_parse_threads),
         ATTN_VALUE("--timeout", &o->timeout, attn_cli_parse_timeout),
     };
@@ -89,10 +95,18 @@ static int parse_options(int argc, char **argv, run_options *o, attn_error *err)
     return 0;
 }
 
-/* Reads a float32 tensor of rank 2..4 and pads its shape to rank 4 with leading 1s. */
+/* The element type of an array read by attn_npy_read_input. */
+static int32_t element_type_of(const attn_array *a) {
+    return a->dtype == ATTN_DTYPE_F16   ? ATTN_F16
+           : a->dtype == ATTN_DTYPE_U16 ? ATTN_BF16
+                                        : ATTN_F32;
+}
+
+/* Reads a tensor of rank 2..4 (float32, float16, or bf16 as '<u2' bits) and pads its shape
+ * to rank 4 with leading 1s. */
 static int read_tensor(const char *option, const char *path, attn_array *a, int64_t shape[4],
                        attn_error *err) {
-    if (attn_npy_read_float32(path, a, err))
+    if (attn_npy_read_input(path, a, err))
         return -1;
     if (a->rank < 2 || a->rank > 4)
         return attn_fail_input(err, "%s %s: rank %d; expected [B][H][N][D], [H][N][D] or [N][D]",
@@ -105,8 +119,18 @@ static int read_tensor(const char *option, const char *path, attn_array *a, int6
     return 0;
 }
 
+static int output_type(const run_options *o, int32_t *type, attn_error *err) {
+    int parsed = ATTN_F32;
+    if (o->out_type && attn_type_parse(o->out_type, &parsed, err)) {
+        attn_error_prefix(err, "--out-type");
+        return -1;
+    }
+    *type = parsed;
+    return 0;
+}
+
 static int build_case(const run_options *o, const int64_t qs[4], const int64_t ks[4],
-                      const int64_t vs[4], attn_case *c, attn_error *err) {
+                      const int64_t vs[4], const int32_t types[4], attn_case *c, attn_error *err) {
     attn_case_default(c);
     attn_problem *p = &c->problem;
     if (ks[0] != qs[0] || vs[0] != qs[0])
@@ -128,6 +152,10 @@ static int build_case(const run_options *o, const int64_t qs[4], const int64_t k
     p->seq_kv = ks[2];
     p->head_dim = qs[3];
     p->head_dim_v = vs[3];
+    p->q_type = types[0];
+    p->k_type = types[1];
+    p->v_type = types[2];
+    p->o_type = types[3];
     if (o->causal && attn_case_set(c, "window", "causal", err))
         return -1;
     if (o->window && attn_case_set(c, "window", o->window, err))
@@ -151,30 +179,45 @@ static int run_reference(const attn_case_data *d, const run_options *o, const in
 
 /* The first element of a dense [B][H][N][W] tensor still holding the poison that was
  * there before the call, or -1. */
-static long long first_unwritten(const float *x, size_t count) {
+static long long first_unwritten(const float *x, size_t count, uint32_t unwritten) {
     for (size_t i = 0; i < count; i++) {
         uint32_t bits;
         memcpy(&bits, &x[i], sizeof bits);
-        if (bits == ATTN_UNWRITTEN_BITS)
+        if (bits == unwritten)
             return (long long)i;
     }
     return -1;
 }
 
+/* O in its element type: float32 '<f4', fp16 '<f2', bf16 as its bits, '<u2'. */
+static int write_output(const char *path, int32_t type, int rank, const int64_t *shape,
+                        const float *o, size_t count, attn_error *err) {
+    if (type == ATTN_F32)
+        return attn_npy_write(path, ATTN_DTYPE_F32, rank, shape, o, err);
+    uint16_t *half = malloc((count ? count : 1) * sizeof *half);
+    if (!half)
+        return attn_fail_internal(err, "out of memory writing %s", path);
+    attn_store_elements(type, o, half, (int64_t)count);
+    const int rc = attn_npy_write(path, type == ATTN_F16 ? ATTN_DTYPE_F16 : ATTN_DTYPE_U16, rank,
+                                  shape, half, err);
+    free(half);
+    return rc;
+}
+
 /* An implementation that returned OK but left part of O (or LSE) unwritten would have
  * its poison saved as if it were a result: that is its failure, exit 3. */
 static int check_written(const attn_impl *impl, const attn_problem *p, const float *o,
-                         const float *lse, attn_error *err) {
+                         const float *lse, uint32_t o_unwritten, attn_error *err) {
     int64_t h = p->heads_q, n = p->seq_q, dv = p->head_dim_v;
     size_t rows = (size_t)(p->batch * h * n);
-    long long at = first_unwritten(o, rows * (size_t)dv);
+    long long at = first_unwritten(o, rows * (size_t)dv, o_unwritten);
     if (at >= 0)
         return attn_fail_internal(err,
                                   "%s returned OK but never wrote O[%lld][%lld][%lld][%lld] "
                                   "(the first unwritten element; nothing saved)",
                                   impl->name, at / (dv * n * h), at / (dv * n) % h, at / dv % n,
                                   at % dv);
-    at = lse ? first_unwritten(lse, rows) : -1;
+    at = lse ? first_unwritten(lse, rows, ATTN_UNWRITTEN_BITS) : -1;
     if (at >= 0)
         return attn_fail_internal(err,
                                   "%s returned OK but never wrote LSE[%lld][%lld][%lld] "
@@ -222,10 +265,11 @@ static int run_impl(const attn_impl *impl, const attn_case_data *d, const run_op
         rc = attn_fail_internal(err, "%s: %s", impl->name, reason);
     if (rc == 0) {
         attn_stage_outputs(&stage, out, o->lse ? out + d->sizes.o : NULL);
-        rc = check_written(impl, p, out, o->lse ? out + d->sizes.o : NULL, err);
+        rc = check_written(impl, p, out, o->lse ? out + d->sizes.o : NULL,
+                           attn_stage_unwritten_bits(&stage), err);
     }
     if (rc == 0) {
-        if (attn_npy_write(o->out, ATTN_DTYPE_F32, rank, o_shape + 4 - rank, out, err) ||
+        if (write_output(o->out, p->o_type, rank, o_shape + 4 - rank, out, d->sizes.o, err) ||
             (o->lse && attn_npy_write(o->lse, ATTN_DTYPE_F32, rank - 1, o_shape + 4 - rank,
                                       out + d->sizes.o, err)))
             rc = -1;
@@ -245,10 +289,13 @@ int attn_cmd_run(int argc, char **argv) {
     const attn_impl **impls = NULL;
     size_t count = 0;
     int status = ATTN_EXIT_OK;
+    int32_t types[4] = {ATTN_F32, ATTN_F32, ATTN_F32, ATTN_F32};
     if (parse_options(argc, argv, &o, &err) ||
         (strcmp(o.impl, "reference") != 0 && attn_cli_select_impls(o.impl, &impls, &count, &err)) ||
         read_tensor("--q", o.q, &q, qs, &err) || read_tensor("--k", o.k, &k, ks, &err) ||
-        read_tensor("--v", o.v, &v, vs, &err) || build_case(&o, qs, ks, vs, &c, &err) ||
+        read_tensor("--v", o.v, &v, vs, &err) || output_type(&o, &types[3], &err) ||
+        (types[0] = element_type_of(&q), types[1] = element_type_of(&k),
+         types[2] = element_type_of(&v), build_case(&o, qs, ks, vs, types, &c, &err)) ||
         attn_cli_configure_runner(o.isolate, o.timeout, &err) ||
         attn_case_data_alloc(&c, &data, &err)) {
         status = attn_cli_report(&err);
@@ -259,9 +306,9 @@ int attn_cmd_run(int argc, char **argv) {
         status = attn_cli_report(&err);
         goto done;
     }
-    memcpy(data.q, q.data, data.sizes.q * sizeof(float));
-    memcpy(data.k, k.data, data.sizes.k * sizeof(float));
-    memcpy(data.v, v.data, data.sizes.v * sizeof(float));
+    attn_load_elements(types[0], q.data, data.q, (int64_t)data.sizes.q);
+    attn_load_elements(types[1], k.data, data.k, (int64_t)data.sizes.k);
+    attn_load_elements(types[2], v.data, data.v, (int64_t)data.sizes.v);
     if (attn_check_inputs_finite(o.q, data.q, data.sizes.q, &err) ||
         attn_check_inputs_finite(o.k, data.k, data.sizes.k, &err) ||
         attn_check_inputs_finite(o.v, data.v, data.sizes.v, &err) ||

@@ -36,6 +36,7 @@ int attn_case_data_alloc(const attn_case *c, attn_case_data *data, attn_error *e
         !(data->o = alloc_array(s->o, sizeof(double), err)) ||
         !(data->o_tol = alloc_array(s->o, sizeof(double), err)) ||
         !(data->o_plain = alloc_array(s->o, sizeof(float), err)) ||
+        !(data->o_contract = alloc_array(s->o, sizeof(float), err)) ||
         !(data->lse = alloc_array(s->lse, sizeof(double), err)) ||
         !(data->lse_tol = alloc_array(s->lse, sizeof(double), err))) {
         attn_case_data_free(data);
@@ -44,8 +45,7 @@ int attn_case_data_alloc(const attn_case *c, attn_case_data *data, attn_error *e
     return 0;
 }
 
-int attn_case_data_run_reference(attn_case_data *data, attn_error *err) {
-    const attn_problem *p = &data->c.problem;
+attn_ref_params attn_case_ref_params(const attn_problem *p, const attn_ref_contract *contract) {
     attn_ref_params params = {
         .batch = p->batch,
         .heads_q = p->heads_q,
@@ -58,6 +58,17 @@ int attn_case_data_run_reference(attn_case_data *data, attn_error *err) {
         .window_right = p->window_right,
         .scale = p->scale,
     };
+    if (contract)
+        params.contract = *contract;
+    return params;
+}
+
+static attn_ref_params params_of(const attn_case_data *data) {
+    return attn_case_ref_params(&data->c.problem, &data->contract);
+}
+
+int attn_case_data_run_reference(attn_case_data *data, attn_error *err) {
+    const attn_ref_params params = params_of(data);
     if (attn_reference_forward_rows(&params, data->q, data->k, data->v, data->sample.verified,
                                     data->o, data->o_tol, data->lse, data->lse_tol))
         return attn_fail_internal(err, "out of memory in the reference");
@@ -78,6 +89,8 @@ int attn_case_data_slice_batch(const attn_case_data *src, int64_t b, attn_case_d
     memcpy(dst->o, src->o + at * s->o, s->o * sizeof *dst->o);
     memcpy(dst->o_tol, src->o_tol + at * s->o, s->o * sizeof *dst->o_tol);
     memcpy(dst->o_plain, src->o_plain + at * s->o, s->o * sizeof *dst->o_plain);
+    memcpy(dst->o_contract, src->o_contract + at * s->o, s->o * sizeof *dst->o_contract);
+    dst->contract = src->contract;
     memcpy(dst->lse, src->lse + at * s->lse, s->lse * sizeof *dst->lse);
     memcpy(dst->lse_tol, src->lse_tol + at * s->lse, s->lse * sizeof *dst->lse_tol);
     if (!src->sample.full) {
@@ -95,35 +108,74 @@ int attn_case_data_slice_batch(const attn_case_data *src, int64_t b, attn_case_d
     return 0;
 }
 
-int attn_case_data_run_plain(attn_case_data *data, attn_error *err) {
+static bool contract_is_float32(const attn_ref_contract *c) {
+    const attn_ref_contract zero = {0};
+    attn_ref_contract f32 = zero;
+    f32.score = f32.prob = f32.accum = f32.out = attn_ref_float32;
+    return memcmp(c, &zero, sizeof *c) == 0 || memcmp(c, &f32, sizeof *c) == 0;
+}
+
+/* Fills out ([rows][Dv]) with the plain computation of the verified rows: float32, or the
+ * data's contract. */
+static int run_plain_rows(attn_case_data *data, bool of_contract, float *out, attn_error *err) {
     const attn_problem *p = &data->c.problem;
-    attn_ref_params params = {p->batch,        p->heads_q,  p->heads_kv,   p->seq_q,
-                              p->seq_kv,       p->head_dim, p->head_dim_v, p->window_left,
-                              p->window_right, p->scale};
+    const attn_ref_params params = params_of(data);
     const unsigned char *verified = data->sample.verified;
     const int64_t rows = (int64_t)data->sizes.rows;
+    const size_t scratch_bytes = (size_t)(p->seq_kv > 0 ? p->seq_kv : 1) *
+                                 (of_contract ? 2 * sizeof(double) : sizeof(float));
     int failed = 0;
 #pragma omp parallel reduction(| : failed)
     {
-        float *scratch = malloc((size_t)(p->seq_kv > 0 ? p->seq_kv : 1) * sizeof *scratch);
+        void *scratch = malloc(scratch_bytes);
         failed = scratch == NULL;
 #pragma omp for schedule(dynamic, 8)
         for (int64_t row = 0; row < rows; row++) {
-            float *o = data->o_plain + row * p->head_dim_v;
+            float *o = out + row * p->head_dim_v;
             if (!scratch || (verified && !verified[row])) {
                 for (int64_t c = 0; c < p->head_dim_v; c++)
                     o[c] = NAN;
                 continue;
             }
             const int64_t i = row % p->seq_q, bh = row / p->seq_q;
-            attn_reference_plain_fp32_row(&params, data->q, data->k, data->v, bh / p->heads_q,
-                                          bh % p->heads_q, i, scratch, o);
+            if (of_contract)
+                attn_reference_plain_contract_row(&params, data->q, data->k, data->v,
+                                                  bh / p->heads_q, bh % p->heads_q, i, scratch, o);
+            else
+                attn_reference_plain_fp32_row(&params, data->q, data->k, data->v, bh / p->heads_q,
+                                              bh % p->heads_q, i, scratch, o);
         }
         free(scratch);
     }
     if (failed)
-        return attn_fail_internal(err, "out of memory in the plain float32 computation");
+        return attn_fail_internal(err, "out of memory in the plain computation");
     return 0;
+}
+
+int attn_case_data_run_plain(attn_case_data *data, attn_error *err) {
+    if (run_plain_rows(data, false, data->o_plain, err))
+        return -1;
+    if (contract_is_float32(&data->contract)) {
+        memcpy(data->o_contract, data->o_plain, data->sizes.o * sizeof *data->o_plain);
+        return 0;
+    }
+    return run_plain_rows(data, true, data->o_contract, err);
+}
+
+int attn_case_data_use_contract(attn_case_data *data, const attn_ref_contract *contract,
+                                attn_error *err) {
+    const bool same = memcmp(&data->contract, contract, sizeof *contract) == 0 ||
+                      (contract_is_float32(&data->contract) && contract_is_float32(contract));
+    if (same)
+        return 0;
+    data->contract = *contract;
+    if (attn_case_data_run_reference(data, err))
+        return -1;
+    if (contract_is_float32(contract)) {
+        memcpy(data->o_contract, data->o_plain, data->sizes.o * sizeof *data->o_plain);
+        return 0;
+    }
+    return run_plain_rows(data, true, data->o_contract, err);
 }
 
 int attn_case_data_compute(const attn_case *c, attn_case_data *data, attn_error *err) {
@@ -156,6 +208,7 @@ void attn_case_data_free(attn_case_data *data) {
     free(data->o);
     free(data->o_tol);
     free(data->o_plain);
+    free(data->o_contract);
     free(data->lse);
     free(data->lse_tol);
     attn_row_sample_free(&data->sample);

@@ -4,19 +4,27 @@
 #define ATTN_CASE_DATA_H
 
 #include "problem.h"
+#include "reference.h"
 #include "row_sample.h"
 
 typedef struct attn_case_data {
     attn_case c;
     attn_case_sizes sizes;
-    float *q, *k, *v;       /* inputs */
-    double *o, *o_tol;      /* reference output and per-element tolerance */
-    double *lse, *lse_tol;  /* reference LSE (-inf for rows with no key) and tolerance */
-    float *o_plain;         /* the plain float32 computation of the verified rows
-                               (attn_reference_plain_fp32_row), for err_vs_fp32 */
-    attn_row_sample sample; /* the rows with a reference (NaN in the others); full unless
-                               attn_case_data_compute chose a sample */
+    float *q, *k, *v;           /* inputs */
+    double *o, *o_tol;          /* reference output and per-element tolerance */
+    double *lse, *lse_tol;      /* reference LSE (-inf for rows with no key) and tolerance */
+    float *o_plain;             /* the plain float32 computation of the verified rows
+                                   (attn_reference_plain_fp32_row), for err_vs_fp32 */
+    attn_ref_contract contract; /* the precision contract o_tol and lse_tol judge (zero:
+                                   float32) */
+    float *o_contract;          /* the plain computation of that contract, for
+                                   err_vs_contract (o_plain itself for float32) */
+    attn_row_sample sample;     /* the rows with a reference (NaN in the others); full unless
+                                   attn_case_data_compute chose a sample */
 } attn_case_data;
+
+/* The reference's parameters for problem p judged under contract (NULL: float32). */
+attn_ref_params attn_case_ref_params(const attn_problem *p, const attn_ref_contract *contract);
 
 /* Allocates every buffer for the case (contents undefined). */
 int attn_case_data_alloc(const attn_case *c, attn_case_data *data, attn_error *err);
@@ -31,6 +39,10 @@ int attn_case_data_slice_batch(const attn_case_data *src, int64_t b, attn_case_d
                                attn_error *err);
 /* Computes o_plain for the verified rows of the inputs in data. */
 int attn_case_data_run_plain(attn_case_data *data, attn_error *err);
+/* Makes o_tol, lse_tol and o_contract those of contract (recomputing the reference on the
+ * verified rows when it differs from the one they hold). */
+int attn_case_data_use_contract(attn_case_data *data, const attn_ref_contract *contract,
+                                attn_error *err);
 /* Scans inputs for NaN or Inf; names the tensor and index of the first one found. */
 int attn_check_inputs_finite(const char *what, const float *x, size_t count, attn_error *err);
 void attn_case_data_free(attn_case_data *data);

@@ -108,13 +108,19 @@ static void check_unverified_row(element_check *check, size_t row, const float *
     }
 }
 
+/* max |o - ref| over a yardstick's max |plain - ref|: 0 when both are exact, inf when only
+ * the yardstick is. */
+static double error_ratio(double error, double yardstick_error) {
+    return yardstick_error > 0.0 ? error / yardstick_error : error > 0 ? INFINITY : 0.0;
+}
+
 void attn_compare(const attn_case_data *data, const float *o, const float *lse,
                   unsigned unwritten_bits, attn_compare_result *result) {
     memset(result, 0, sizeof *result);
     result->passed = true;
     element_check check = {&data->c.problem, result, unwritten_bits};
     const size_t dv = (size_t)data->c.problem.head_dim_v;
-    double diff_squares = 0.0, ref_squares = 0.0, plain_max_err = 0.0;
+    double diff_squares = 0.0, ref_squares = 0.0, plain_max_err = 0.0, contract_max_err = 0.0;
     const unsigned char *verified = data->sample.verified;
     for (size_t row = 0; row < data->sizes.rows; row++) {
         if (verified && !verified[row]) {
@@ -140,6 +146,11 @@ void attn_compare(const attn_case_data *data, const float *o, const float *lse,
                 if (plain_error > plain_max_err)
                     plain_max_err = plain_error;
             }
+            if (data->o_contract) {
+                const double error = fabs((double)data->o_contract[index] - data->o[index]);
+                if (error > contract_max_err)
+                    contract_max_err = error;
+            }
             if (ratio > result->err_ratio) {
                 result->err_ratio = ratio;
                 result->worst_index = index;
@@ -157,7 +168,6 @@ void attn_compare(const attn_case_data *data, const float *o, const float *lse,
         }
     }
     result->rel_l2 = ref_squares > 0.0 ? sqrt(diff_squares / ref_squares) : sqrt(diff_squares);
-    result->err_vs_fp32 = plain_max_err > 0.0       ? result->max_abs_err / plain_max_err
-                          : result->max_abs_err > 0 ? INFINITY
-                                                    : 0.0;
+    result->err_vs_fp32 = error_ratio(result->max_abs_err, plain_max_err);
+    result->err_vs_contract = error_ratio(result->max_abs_err, contract_max_err);
 }

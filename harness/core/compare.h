@@ -10,15 +10,17 @@
 
 typedef struct attn_compare_result {
     bool passed;
-    double max_abs_err;  /* over O */
-    double err_ratio;    /* max |o - ref| / tol over O and LSE (inf when tol is 0) */
-    double rel_l2;       /* ||o - ref||_2 / ||ref||_2 over O (||o||_2 when ref is all zero) */
-    double err_vs_fp32;  /* max |o - ref| / max |plain - ref| over O, plain the straightforward
-                            float32 computation (0 when both are exact, inf when only it is) */
-    size_t worst_index;  /* flat index of the element with the largest ratio */
-    bool worst_is_lse;   /* worst element is in LSE rather than O */
-    size_t failed_count; /* elements outside tolerance (unwritten and non-finite included) */
-    char detail[512];    /* the first failure, with its [b][h][i][c] position */
+    double max_abs_err;     /* over O */
+    double err_ratio;       /* max |o - ref| / tol over O and LSE (inf when tol is 0) */
+    double rel_l2;          /* ||o - ref||_2 / ||ref||_2 over O (||o||_2 when ref is all zero) */
+    double err_vs_fp32;     /* max |o - ref| / max |plain - ref| over O, plain the straightforward
+                               float32 computation (0 when both are exact, inf when only it is) */
+    double err_vs_contract; /* the same against the plain computation of the contract judged
+                               (case_data.h's o_contract): err_vs_fp32 for float32 */
+    size_t worst_index;     /* flat index of the element with the largest ratio */
+    bool worst_is_lse;      /* worst element is in LSE rather than O */
+    size_t failed_count;    /* elements outside tolerance (unwritten and non-finite included) */
+    char detail[512];       /* the first failure, with its [b][h][i][c] position */
 } attn_compare_result;
 
 /* Compares o (and lse, when not NULL) with data's reference. Rows with no visible key

@@ -1,6 +1,8 @@
 /* Counter-based input generation; see generate.h for the exact definition. */
 #include "generate.h"
 
+#include "element_type.h"
+
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -122,6 +124,14 @@ static void fill_needles(const attn_case *c, float *q, float *k, const attn_case
     }
 }
 
+/* Inputs are drawn in float32 and rounded once to the tensor's type: the reference then
+ * computes on exactly what the implementation is given. */
+static void round_to_type(int type, float *x, size_t count) {
+    if (type != ATTN_F32)
+        for (size_t i = 0; i < count; i++)
+            x[i] = attn_round_to_type(x[i], type);
+}
+
 void attn_generate_inputs(const attn_case *c, float *q, float *k, float *v) {
     const attn_problem *p = &c->problem;
     attn_case_sizes sizes;
@@ -182,4 +192,7 @@ void attn_generate_inputs(const attn_case *c, float *q, float *k, float *v) {
     default:
         break;
     }
+    round_to_type(p->q_type, q, sizes.q);
+    round_to_type(p->k_type, k, sizes.k);
+    round_to_type(p->v_type, v, sizes.v);
 }

@@ -57,7 +57,8 @@ float attn_random_uniform(uint64_t seed, uint64_t stream, uint64_t index);
 size_t attn_spike_keys(const attn_case *c, uint64_t block, int64_t keys[ATTN_SPIKES_MAX],
                        double level[ATTN_SPIKES_MAX]);
 
-/* Fills q, k, v (sized per attn_case_sizes_of) for the case. */
+/* Fills q, k, v (sized per attn_case_sizes_of) for the case, each value rounded to its
+ * tensor's element type (so exactly representable in it). */
 void attn_generate_inputs(const attn_case *c, float *q, float *k, float *v);
 
 #endif

@@ -1,6 +1,8 @@
 /* Strides and views of the layouts, and copying between dense tensors and views. */
 #include "layout.h"
 
+#include "element_type.h"
+
 #include <string.h>
 
 static const char *const names[ATTN_LAYOUT_COUNT] = {"bhsd", "bshd", "view"};
@@ -85,9 +87,11 @@ int attn_layout_of(const attn_problem *p, attn_layout kind, attn_case_layout *ou
         {p->batch, p->heads_q, p->seq_q, 1},
     };
     static const int bhsd[3] = {0, 1, 2}, bshd[3] = {0, 2, 1};
+    const int32_t types[ATTN_TENSOR_COUNT] = {p->q_type, p->k_type, p->v_type, p->o_type, ATTN_F32};
     for (int t = 0; t < ATTN_TENSOR_COUNT; t++) {
         attn_tensor_layout *l = &out->t[t];
         memcpy(l->shape, shapes[t], sizeof l->shape);
+        l->dtype = types[t];
         const bool is_lse = t == ATTN_TENSOR_LSE, is_kv = t == ATTN_TENSOR_K || t == ATTN_TENSOR_V;
         int64_t row = l->shape[3], capacity = l->shape[2];
         if (kind == ATTN_LAYOUT_VIEW) {
@@ -122,17 +126,43 @@ int attn_layout_of(const attn_problem *p, attn_layout kind, attn_case_layout *ou
                 }                                                                                  \
     } while (0)
 
-void attn_layout_scatter(const attn_tensor_layout *l, const float *dense, float *buffer) {
-    FOR_EACH_ROW(l, memcpy(buffer + at_, dense + dense_, (size_t)l->shape[3] * sizeof(float)));
+static size_t element_bytes(const attn_tensor_layout *l) {
+    return attn_type_size(l->dtype);
 }
 
-void attn_layout_gather(const attn_tensor_layout *l, const float *buffer, float *dense) {
-    FOR_EACH_ROW(l, memcpy(dense + dense_, buffer + at_, (size_t)l->shape[3] * sizeof(float)));
+size_t attn_layout_element_size(const attn_tensor_layout *l) {
+    return element_bytes(l);
 }
 
-void attn_layout_fill_view(const attn_tensor_layout *l, uint32_t bits, float *buffer) {
-    FOR_EACH_ROW(l, for (int64_t c = 0; c < l->shape[3]; c++)
-                        memcpy(buffer + at_ + c, &bits, sizeof bits));
+void attn_layout_scatter(const attn_tensor_layout *l, const float *dense, void *buffer) {
+    char *bytes = buffer;
+    const size_t size = element_bytes(l);
+    FOR_EACH_ROW(
+        l, attn_store_elements(l->dtype, dense + dense_, bytes + (size_t)at_ * size, l->shape[3]));
+}
+
+void attn_layout_gather(const attn_tensor_layout *l, const void *buffer, float *dense) {
+    const char *bytes = buffer;
+    const size_t size = element_bytes(l);
+    FOR_EACH_ROW(
+        l, attn_load_elements(l->dtype, bytes + (size_t)at_ * size, dense + dense_, l->shape[3]));
+}
+
+void attn_layout_fill(const attn_tensor_layout *l, uint32_t bits, void *buffer, int64_t from,
+                      int64_t count) {
+    char *bytes = buffer;
+    if (element_bytes(l) == 4) {
+        for (int64_t i = from; i < from + count; i++)
+            memcpy(bytes + 4 * i, &bits, 4);
+    } else {
+        const uint16_t half = (uint16_t)(bits >> 16);
+        for (int64_t i = from; i < from + count; i++)
+            memcpy(bytes + 2 * i, &half, 2);
+    }
+}
+
+void attn_layout_fill_view(const attn_tensor_layout *l, uint32_t bits, void *buffer) {
+    FOR_EACH_ROW(l, attn_layout_fill(l, bits, buffer, at_, l->shape[3]));
 }
 
 bool attn_layout_locate(const attn_tensor_layout *l, int64_t offset, int64_t index[4]) {
@@ -148,9 +178,10 @@ bool attn_layout_locate(const attn_tensor_layout *l, int64_t offset, int64_t ind
     return found;
 }
 
-attn_tensor attn_layout_tensor(const attn_tensor_layout *l, float *buffer) {
-    attn_tensor t = {
-        .data = buffer ? buffer + l->start : NULL, .dtype = ATTN_F32, .space = ATTN_SPACE_HOST};
+attn_tensor attn_layout_tensor(const attn_tensor_layout *l, void *buffer) {
+    attn_tensor t = {.data = buffer ? (char *)buffer + (size_t)l->start * element_bytes(l) : NULL,
+                     .dtype = l->dtype,
+                     .space = ATTN_SPACE_HOST};
     memcpy(t.shape, l->shape, sizeof t.shape);
     memcpy(t.stride, l->stride, sizeof t.stride);
     return t;

@@ -7,6 +7,7 @@
 #define ATTN_LAYOUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "attnbench.h"
@@ -34,6 +35,7 @@ typedef struct attn_tensor_layout {
     int64_t stride[4]; /* elements; LSE has stride[3] = 0 */
     int64_t start;     /* element of the buffer where [0][0][0][0] is */
     int64_t span;      /* elements in the buffer, padding included */
+    int32_t dtype;     /* attn_element_type of the elements (LSE: f32) */
 } attn_tensor_layout;
 
 typedef struct attn_case_layout {
@@ -52,17 +54,25 @@ extern const char attn_layout_help[];
 /* The layout of every tensor of problem p. Fails only when the sizes overflow. */
 int attn_layout_of(const attn_problem *p, attn_layout kind, attn_case_layout *out, attn_error *err);
 
-/* Copies a dense BHSD tensor into (or out of) its view in buffer. */
-void attn_layout_scatter(const attn_tensor_layout *l, const float *dense, float *buffer);
-void attn_layout_gather(const attn_tensor_layout *l, const float *buffer, float *dense);
-/* Fills the view's elements in buffer with bits (leaving the padding alone). */
-void attn_layout_fill_view(const attn_tensor_layout *l, uint32_t bits, float *buffer);
+/* Copies a dense BHSD float tensor into (or out of) its view in buffer, converting to (or
+ * from) the layout's element type. */
+void attn_layout_scatter(const attn_tensor_layout *l, const float *dense, void *buffer);
+void attn_layout_gather(const attn_tensor_layout *l, const void *buffer, float *dense);
+/* Fills the view's elements in buffer with bits (leaving the padding alone); 16-bit
+ * elements get the upper half of bits (a NaN of bf16 and of f16 for a float NaN pattern
+ * whose fraction's top bits are not all zero). */
+void attn_layout_fill_view(const attn_tensor_layout *l, uint32_t bits, void *buffer);
+/* Fills buffer elements [from, from + count) with bits, as attn_layout_fill_view. */
+void attn_layout_fill(const attn_tensor_layout *l, uint32_t bits, void *buffer, int64_t from,
+                      int64_t count);
+/* Bytes of one element of the layout. */
+size_t attn_layout_element_size(const attn_tensor_layout *l);
 
 /* When buffer element `offset` is inside the view, sets index to its logical position
  * and returns true. */
 bool attn_layout_locate(const attn_tensor_layout *l, int64_t offset, int64_t index[4]);
 
 /* The descriptor an implementation receives, for a buffer at data. */
-attn_tensor attn_layout_tensor(const attn_tensor_layout *l, float *buffer);
+attn_tensor attn_layout_tensor(const attn_tensor_layout *l, void *buffer);
 
 #endif

@@ -25,7 +25,33 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "npy.c assumes a littl
 #define GROWTH_AXIS_MAX_DIGITS 21
 
 static size_t dtype_size(attn_dtype dtype) {
-    return dtype == ATTN_DTYPE_F64 ? 8 : 4;
+    return dtype == ATTN_DTYPE_F64 ? 8 : dtype == ATTN_DTYPE_F32 ? 4 : 2;
+}
+
+static const char *dtype_descr(attn_dtype dtype) {
+    switch (dtype) {
+    case ATTN_DTYPE_F64:
+        return "<f8";
+    case ATTN_DTYPE_F16:
+        return "<f2";
+    case ATTN_DTYPE_U16:
+        return "<u2";
+    default:
+        return "<f4";
+    }
+}
+
+static const char *dtype_numpy_name(attn_dtype dtype) {
+    switch (dtype) {
+    case ATTN_DTYPE_F64:
+        return "float64";
+    case ATTN_DTYPE_F16:
+        return "float16";
+    case ATTN_DTYPE_U16:
+        return "uint16";
+    default:
+        return "float32";
+    }
 }
 
 /* Element count and byte size of a shape, or -1 with a message on overflow. */
@@ -53,7 +79,7 @@ static size_t format_header(char *out, size_t cap, attn_dtype dtype, int rank,
                             const int64_t *shape) {
     char dict[512];
     int len = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (",
-                       dtype == ATTN_DTYPE_F64 ? "<f8" : "<f4");
+                       dtype_descr(dtype));
     for (int i = 0; i < rank; i++)
         len += snprintf(dict + len, sizeof dict - (size_t)len, "%s%lld", i ? ", " : "",
                         (long long)shape[i]);
@@ -83,7 +109,8 @@ static size_t format_header(char *out, size_t cap, attn_dtype dtype, int rank,
 
 int attn_npy_write(const char *path, attn_dtype dtype, int rank, const int64_t *shape,
                    const void *data, attn_error *err) {
-    if (dtype != ATTN_DTYPE_F32 && dtype != ATTN_DTYPE_F64)
+    if (dtype != ATTN_DTYPE_F32 && dtype != ATTN_DTYPE_F64 && dtype != ATTN_DTYPE_F16 &&
+        dtype != ATTN_DTYPE_U16)
         return attn_fail_input(err, "%s: unknown dtype %d", path, (int)dtype);
     if (rank < 0 || rank > ATTN_NPY_MAX_RANK)
         return attn_fail_input(err, "%s: rank %d outside 0..%d", path, rank, ATTN_NPY_MAX_RANK);
@@ -236,6 +263,8 @@ static int parse_shape(cursor *c, int64_t *shape, int *rank) {
 /* Bits of the dtypes a reader accepts. */
 #define ACCEPT_F32 (1u << ATTN_DTYPE_F32)
 #define ACCEPT_F64 (1u << ATTN_DTYPE_F64)
+#define ACCEPT_F16 (1u << ATTN_DTYPE_F16)
+#define ACCEPT_U16 (1u << ATTN_DTYPE_U16)
 
 /* What the accepted dtypes are, for messages. */
 static const char *accepted_text(unsigned accepted) {
@@ -243,6 +272,8 @@ static const char *accepted_text(unsigned accepted) {
         return "only '<f4' (float32)";
     if (accepted == ACCEPT_F64)
         return "only '<f8' (float64)";
+    if (accepted == (ACCEPT_F32 | ACCEPT_F16 | ACCEPT_U16))
+        return "only '<f4' (float32), '<f2' (float16) and '<u2' (bfloat16 bits)";
     return "only '<f4' (float32) and '<f8' (float64)";
 }
 
@@ -260,6 +291,10 @@ static int parse_descr(cursor *c, unsigned accepted, attn_dtype *dtype) {
         *dtype = ATTN_DTYPE_F32;
     else if (len == 3 && memcmp(s, "<f8", 3) == 0)
         *dtype = ATTN_DTYPE_F64;
+    else if (len == 3 && memcmp(s, "<f2", 3) == 0)
+        *dtype = ATTN_DTYPE_F16;
+    else if (len == 3 && (memcmp(s, "<u2", 3) == 0 || memcmp(s, "<i2", 3) == 0))
+        *dtype = ATTN_DTYPE_U16;
     else if (len > 0 && s[0] == '>')
         return attn_fail_input(c->err, "%s: big-endian dtype '%.*s' is unsupported (%s)", c->path,
                                shown, s, accepted_text(accepted));
@@ -270,8 +305,7 @@ static int parse_descr(cursor *c, unsigned accepted, attn_dtype *dtype) {
         return attn_fail_input(c->err,
                                "%s: dtype is %s ('%.*s'); expected %s (numpy: "
                                "x.astype(np.%s))",
-                               c->path, *dtype == ATTN_DTYPE_F64 ? "float64" : "float32", shown, s,
-                               accepted_text(accepted),
+                               c->path, dtype_numpy_name(*dtype), shown, s, accepted_text(accepted),
                                accepted & ACCEPT_F32 ? "float32" : "float64");
     return 0;
 }
@@ -468,6 +502,10 @@ int attn_npy_read(const char *path, attn_array *out, attn_error *err) {
 
 int attn_npy_read_float32(const char *path, attn_array *out, attn_error *err) {
     return read_npy(path, ACCEPT_F32, out, err);
+}
+
+int attn_npy_read_input(const char *path, attn_array *out, attn_error *err) {
+    return read_npy(path, ACCEPT_F32 | ACCEPT_F16 | ACCEPT_U16, out, err);
 }
 
 void attn_array_free(attn_array *array) {

@@ -1,4 +1,5 @@
-/* Reading and writing NumPy .npy files (float32 and float64, C order, little-endian). */
+/* Reading and writing NumPy .npy files (float32, float64, float16, and bf16 as the raw
+ * bits of '<u2', which numpy cannot name; C order, little-endian). */
 #ifndef ATTN_NPY_H
 #define ATTN_NPY_H
 
@@ -9,7 +10,12 @@
 
 #define ATTN_NPY_MAX_RANK 8
 
-typedef enum { ATTN_DTYPE_F32 = 0, ATTN_DTYPE_F64 = 1 } attn_dtype;
+typedef enum {
+    ATTN_DTYPE_F32 = 0,
+    ATTN_DTYPE_F64 = 1,
+    ATTN_DTYPE_F16 = 2, /* '<f2' */
+    ATTN_DTYPE_U16 = 3  /* '<u2' (or '<i2' on reading): bf16 bit patterns */
+} attn_dtype;
 
 /* A dense C-order array as read from or written to an .npy file. */
 typedef struct attn_array {
@@ -35,6 +41,10 @@ int attn_npy_read(const char *path, attn_array *out, attn_error *err);
 /* attn_npy_read for inputs that must be float32: any other dtype is an error that says
  * float32 ('<f4') is what is expected. */
 int attn_npy_read_float32(const char *path, attn_array *out, attn_error *err);
+
+/* attn_npy_read for inputs of any element type: '<f4', '<f2' (fp16) or '<u2' (the bits of
+ * bf16 values: x.view(np.uint16) of the upper halves of float32s). */
+int attn_npy_read_input(const char *path, attn_array *out, attn_error *err);
 
 void attn_array_free(attn_array *array);
 

@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "problem.h"
 
+#include "element_type.h"
+
 #include <errno.h>
 #include <float.h>
 #include <inttypes.h>
@@ -43,9 +45,10 @@ static const struct {
     {"scale", ATTN_FIELD_SCALE},
     {"seed", ATTN_FIELD_SEED},
     {"dist", ATTN_FIELD_DIST},
+    {"types", ATTN_FIELD_TYPES},
 };
-static const char *const field_names[] = {"b",  "hq",       "hkv",   "nq",   "nkv", "d",
-                                          "dv", "the mask", "scale", "seed", "dist"};
+static const char *const field_names[] = {"b",  "hq",       "hkv",   "nq",   "nkv",  "d",
+                                          "dv", "the mask", "scale", "seed", "dist", "types"};
 
 unsigned attn_case_key_fields(const char *key) {
     for (size_t k = 0; k < sizeof key_fields / sizeof key_fields[0]; k++)
@@ -98,6 +101,35 @@ static int parse_int(const char *key, const char *text, int64_t min, int64_t max
         return attn_fail_input(err, "%s=%s: must be between %" PRId64 " and %" PRId64, key, text,
                                min, max);
     *out = value;
+    return 0;
+}
+
+/* "bf16" (all four tensors) or "f32/f16/f16/f32" (Q, K, V, O). */
+static int parse_types(const char *text, attn_problem *p, attn_error *err) {
+    int32_t *const fields[4] = {&p->q_type, &p->k_type, &p->v_type, &p->o_type};
+    char copy[64];
+    if (strlen(text) >= sizeof copy)
+        return attn_fail_input(err, "types=%.64s...: too long", text);
+    strcpy(copy, text);
+    int types[4], count = 0;
+    for (char *save = NULL, *name = strtok_r(copy, "/", &save); name;
+         name = strtok_r(NULL, "/", &save)) {
+        if (count == 4 || attn_type_parse(name, &types[count], err)) {
+            if (count == 4)
+                attn_fail_input(err, "more than four types");
+            attn_error_prefix(err, "types=%s", text);
+            return -1;
+        }
+        count++;
+    }
+    if ((count != 1 && count != 4) || text[strlen(text) - 1] == '/' || text[0] == '/' ||
+        strstr(text, "//"))
+        return attn_fail_input(err,
+                               "types=%s: expected one type for Q, K, V and O or four (Q/K/V/O) "
+                               "separated by slashes, such as bf16 or f32/f16/f16/f32",
+                               text);
+    for (int t = 0; t < 4; t++)
+        *fields[t] = types[count == 1 ? 0 : t];
     return 0;
 }
 
@@ -214,12 +246,16 @@ int attn_case_set(attn_case *c, const char *key, const char *value, attn_error *
                 return 0;
             }
         }
-        return attn_fail_input(err, "dist=%s: expected uniform, offset, ties, dominant or spikes",
+        return attn_fail_input(err,
+                               "dist=%s: expected uniform, offset, ties, dominant, spikes or "
+                               "needles",
                                value);
     }
+    if (strcmp(key, "types") == 0)
+        return parse_types(value, p, err);
     return attn_fail_input(err,
                            "unknown key '%s' (expected b, hq, hkv, h, nq, nkv, n, d, dv, window, "
-                           "causal, scale, seed or dist)",
+                           "causal, scale, seed, dist or types)",
                            key);
 }
 
@@ -278,6 +314,11 @@ int attn_case_validate(const attn_case *c, attn_error *err) {
     }
     if ((unsigned)c->dist >= ATTN_DIST_COUNT)
         return attn_fail_input(err, "dist=%d: unknown distribution", (int)c->dist);
+    const int32_t types[4] = {p->q_type, p->k_type, p->v_type, p->o_type};
+    for (int t = 0; t < 4; t++)
+        if (types[t] < 0 || types[t] >= ATTN_TYPE_COUNT)
+            return attn_fail_input(err, "element type %d of %c is not one of f32, bf16, f16",
+                                   (int)types[t], "QKVO"[t]);
     attn_case_sizes sizes;
     return attn_case_sizes_of(c, &sizes, err);
 }
@@ -309,6 +350,21 @@ void attn_case_format(const attn_case *c, char out[ATTN_CASE_STRING_MAX]) {
              p->batch, p->heads_q, p->heads_kv, p->seq_q, p->seq_kv, p->head_dim,
              p->head_dim_v ? p->head_dim_v : p->head_dim, p->window_left, p->window_right, scale,
              c->seed, attn_dist_name(c->dist));
+    char types[32];
+    if (attn_case_types_text(p, types, sizeof types)) {
+        const size_t used = strlen(out);
+        snprintf(out + used, ATTN_CASE_STRING_MAX - used, " types=%s", types);
+    }
+}
+
+bool attn_case_types_text(const attn_problem *p, char *out, size_t size) {
+    const int t[4] = {p->q_type, p->k_type, p->v_type, p->o_type};
+    if (t[0] == t[1] && t[1] == t[2] && t[2] == t[3])
+        snprintf(out, size, "%s", attn_type_name(t[0]));
+    else
+        snprintf(out, size, "%s/%s/%s/%s", attn_type_name(t[0]), attn_type_name(t[1]),
+                 attn_type_name(t[2]), attn_type_name(t[3]));
+    return t[0] != ATTN_F32 || t[1] != ATTN_F32 || t[2] != ATTN_F32 || t[3] != ATTN_F32;
 }
 
 int attn_case_parse(const char *text, attn_case *c, attn_error *err) {
@@ -442,7 +498,20 @@ int attn_case_check_magnitudes(const attn_case *c, attn_error *err) {
                  attn_dist_name(c->dist));
         break;
     }
-    return attn_problem_check_magnitudes(p, max_q, max_k, source, err);
+    if (attn_problem_check_magnitudes(p, max_q, max_k, source, err))
+        return -1;
+    const struct {
+        const char *name;
+        int32_t type;
+        double largest;
+    } inputs[3] = {{"Q", p->q_type, max_q}, {"K", p->k_type, max_k}, {"V", p->v_type, 1.0}};
+    for (int t = 0; t < 3; t++)
+        if (inputs[t].largest > attn_type_max(inputs[t].type))
+            return attn_fail_input(err,
+                                   "%s is %s, whose largest value is %.6g, but %s (up to %.3g)",
+                                   inputs[t].name, attn_type_name(inputs[t].type),
+                                   attn_type_max(inputs[t].type), source, inputs[t].largest);
+    return 0;
 }
 
 static double max_abs(const float *x, size_t count) {

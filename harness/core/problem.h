@@ -50,7 +50,8 @@ enum {
     ATTN_FIELD_SCALE = 1u << 8,
     ATTN_FIELD_SEED = 1u << 9,
     ATTN_FIELD_DIST = 1u << 10,
-    ATTN_FIELD_COUNT = 11
+    ATTN_FIELD_TYPES = 1u << 11,
+    ATTN_FIELD_COUNT = 12
 };
 /* The ATTN_FIELD_ bits key sets (0 for an unknown key). */
 unsigned attn_case_key_fields(const char *key);
@@ -71,7 +72,8 @@ void attn_case_default(attn_case *c);
 
 /* Sets one field from text. Keys: b, hq, hkv, h (hq and hkv), nq, nkv, n (nq and nkv),
  * d, dv, window (L:R, "global" or "causal"), causal (0/1), scale ("default" or a
- * number), seed, dist. Setting d does not change dv; call attn_case_finish. */
+ * number), seed, dist, types (one element type for Q, K, V and O, or four separated by
+ * slashes: "bf16", "f32/f16/f16/f32"). Setting d does not change dv; call attn_case_finish. */
 int attn_case_set(attn_case *c, const char *key, const char *value, attn_error *err);
 
 /* Fills in derived fields (default scale) after the fields were set. */
@@ -100,6 +102,9 @@ int attn_case_sizes_of(const attn_case *c, attn_case_sizes *sizes, attn_error *e
  * scale=default seed=1 dist=uniform". Always fits in ATTN_CASE_STRING_MAX. A scale is
  * printed by attn_format_double. */
 void attn_case_format(const attn_case *c, char out[ATTN_CASE_STRING_MAX]);
+/* The types of Q, K, V, O as a case writes them ("bf16", "f32/f16/f16/f32"); returns
+ * whether any is not f32 (the canonical string names types only then). */
+bool attn_case_types_text(const attn_problem *p, char *out, size_t size);
 
 /* The shortest of %.15g, %.16g and %.17g that reads back as exactly x. */
 void attn_format_double(double x, char out[ATTN_DOUBLE_STRING_MAX]);

@@ -22,8 +22,8 @@
 #define MAX_CASES 1000000u
 
 /* Keys in cross-product order; aliases first so that specific keys override them. */
-static const char *const keys[] = {"b", "h",  "hq",     "hkv",    "n",     "nq",   "nkv",
-                                   "d", "dv", "causal", "window", "scale", "seed", "dist"};
+static const char *const keys[] = {"b",  "h",      "hq",     "hkv",   "n",    "nq",   "nkv",  "d",
+                                   "dv", "causal", "window", "scale", "seed", "dist", "types"};
 enum { KEY_COUNT = sizeof keys / sizeof keys[0] };
 
 typedef struct settings {

@@ -9,7 +9,7 @@
  *                              keys on this line replacing theirs for this line only
  *
  * Keys are those of a case (problem.h). The cross product runs over them in the order
- * b, h, hq, hkv, n, nq, nkv, d, dv, causal, window, scale, seed, dist, the last key
+ * b, h, hq, hkv, n, nq, nkv, d, dv, causal, window, scale, seed, dist, types, the last key
  * fastest. Setting n (h) replaces nq and nkv (hq and hkv), both among the persistent
  * settings and for a line; causal and window replace each other the same way. The case
  * keys of one line set each field once: "n=3 n=5", "h=2 hq=4" or "causal=1 window=2:2"

@@ -1,7 +1,7 @@
 /* attn_args from an arena and a layout. */
 #include "call_args.h"
 
-static float *region(const attn_arena *arena, attn_region_id id) {
+static void *region(const attn_arena *arena, attn_region_id id) {
     return attn_arena_data(arena, id);
 }
 

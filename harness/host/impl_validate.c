@@ -2,6 +2,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "impl_validate.h"
 
+#include "contract.h"
+#include "worker_protocol.h"
+
+#define ATTN_STRINGIFY_(x) #x
+#define ATTN_STRINGIFY(x) ATTN_STRINGIFY_(x)
+
 #include <stdio.h>
 #include <string.h>
 
@@ -74,6 +80,21 @@ int attn_impl_validate(const char *library, size_t index, const attn_impl *impl,
                  "does not define",
                  library, impl->name, (unsigned long long)(impl->caps & ~known), impl->abi_minor);
         return -1;
+    }
+    if (ATTN_HAS_FIELD(impl, attn_impl, precision_count) && impl->precision_count) {
+        if (!impl->precisions || impl->precision_count > ATTN_MAX_PRECISIONS) {
+            snprintf(out, size, "%s: implementation '%s' declares %u precision contracts %s",
+                     library, impl->name, impl->precision_count,
+                     impl->precisions ? "(at most " ATTN_STRINGIFY(ATTN_MAX_PRECISIONS) ")"
+                                      : "but precisions is NULL");
+            return -1;
+        }
+        for (uint32_t n = 0; n < impl->precision_count; n++)
+            if (attn_precision_validate(&impl->precisions[n], why, sizeof why)) {
+                snprintf(out, size, "%s: implementation '%s': precision contract %u %s", library,
+                         impl->name, n, why);
+                return -1;
+            }
     }
     return 0;
 }

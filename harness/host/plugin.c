@@ -122,6 +122,8 @@ int attn_plugin_load(const char *path, attn_error *err) {
         d->name = texts[described_count].name;
         d->summary = texts[described_count].summary;
         d->caps = record->caps;
+        d->precisions = texts[described_count].precisions;
+        d->precision_count = record->precision_count;
         described_count++;
         table[table_count] = (impl_entry){d, NULL, {w, n}};
         flat[table_count++] = d;

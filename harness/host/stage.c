@@ -7,13 +7,13 @@
 #include <string.h>
 
 #include "checked.h"
+#include "element_type.h"
 
 static const attn_region_id input_regions[3] = {ATTN_REGION_Q, ATTN_REGION_K, ATTN_REGION_V};
 static const attn_region_id output_regions[2] = {ATTN_REGION_O, ATTN_REGION_LSE};
 
-static void fill(float *x, int64_t count, uint32_t bits) {
-    for (int64_t i = 0; i < count; i++)
-        memcpy(&x[i], &bits, sizeof bits);
+static size_t span_bytes(const attn_tensor_layout *l) {
+    return (size_t)l->span * attn_layout_element_size(l);
 }
 
 int attn_stage_create(attn_stage *s, const attn_problem *p, attn_layout kind,
@@ -23,19 +23,20 @@ int attn_stage_create(attn_stage *s, const attn_problem *p, attn_layout kind,
     if (attn_layout_of(p, kind, &s->layout, err))
         return -1;
     uint64_t bytes[ATTN_REGION_COUNT];
-    int64_t largest = 0;
+    uint64_t largest = 0;
     for (int t = 0; t < ATTN_TENSOR_COUNT; t++) {
         if (s->layout.t[t].span < 0 ||
-            !attn_checked_mul_u64((uint64_t)s->layout.t[t].span, sizeof(float), &bytes[t]) ||
+            !attn_checked_mul_u64((uint64_t)s->layout.t[t].span,
+                                  attn_layout_element_size(&s->layout.t[t]), &bytes[t]) ||
             bytes[t] > SIZE_MAX)
             return attn_fail_internal(err, "tensor %d spans %lld elements: too large to stage", t,
                                       (long long)s->layout.t[t].span);
-        largest = s->layout.t[t].span > largest ? s->layout.t[t].span : largest;
+        largest = bytes[t] > largest ? bytes[t] : largest;
     }
     bytes[ATTN_REGION_WORKSPACE] = workspace_bytes;
     if (attn_arena_create(&s->arena, bytes, err))
         return -1;
-    bool ok = (s->scratch = malloc((size_t)largest * sizeof(float))) != NULL;
+    bool ok = (s->scratch = malloc(largest ? (size_t)largest : 1)) != NULL;
     for (int set = 0; set < ATTN_STAGE_SETS; set++)
         for (int t = 0; t < 3; t++)
             ok = ok && (s->inputs[set][t] = malloc(bytes[t])) != NULL;
@@ -47,7 +48,7 @@ int attn_stage_create(attn_stage *s, const attn_problem *p, attn_layout kind,
     }
     for (int t = 0; t < 2; t++) {
         const attn_tensor_layout *l = &s->layout.t[ATTN_TENSOR_O + t];
-        fill(s->outputs[t], l->span, ATTN_POISON_BITS);
+        attn_layout_fill(l, ATTN_POISON_BITS, s->outputs[t], 0, l->span);
         attn_layout_fill_view(l, ATTN_UNWRITTEN_BITS, s->outputs[t]);
     }
     return 0;
@@ -68,7 +69,8 @@ void attn_stage_destroy(attn_stage *s) {
 void attn_stage_set_inputs(attn_stage *s, int set, const float *q, const float *k, const float *v) {
     const float *dense[3] = {q, k, v};
     for (int t = 0; t < 3; t++) {
-        fill(s->inputs[set][t], s->layout.t[t].span, ATTN_POISON_BITS);
+        attn_layout_fill(&s->layout.t[t], ATTN_POISON_BITS, s->inputs[set][t], 0,
+                         s->layout.t[t].span);
         attn_layout_scatter(&s->layout.t[t], dense[t], s->inputs[set][t]);
     }
 }
@@ -76,23 +78,25 @@ void attn_stage_set_inputs(attn_stage *s, int set, const float *q, const float *
 void attn_stage_poison_outputs(attn_stage *s) {
     for (int t = 0; t < 2; t++)
         memcpy(attn_arena_data(&s->arena, output_regions[t]), s->outputs[t],
-               (size_t)s->layout.t[ATTN_TENSOR_O + t].span * sizeof(float));
+               span_bytes(&s->layout.t[ATTN_TENSOR_O + t]));
 }
 
 void attn_stage_use(attn_stage *s, int set) {
     s->current = set;
     for (int t = 0; t < 3; t++)
         memcpy(attn_arena_data(&s->arena, input_regions[t]), s->inputs[set][t],
-               (size_t)s->layout.t[t].span * sizeof(float));
+               span_bytes(&s->layout.t[t]));
     attn_stage_poison_outputs(s);
 }
 
-/* The first element where a and b differ, or -1. */
-static int64_t first_difference(const float *a, const float *b, int64_t count) {
-    if (memcmp(a, b, (size_t)count * sizeof(float)) == 0)
+/* The first element of l's buffer where a and b differ, or -1. */
+static int64_t first_difference(const attn_tensor_layout *l, const void *a, const void *b) {
+    const size_t size = attn_layout_element_size(l);
+    if (memcmp(a, b, (size_t)l->span * size) == 0)
         return -1;
-    for (int64_t i = 0; i < count; i++)
-        if (memcmp(&a[i], &b[i], sizeof(float)) != 0)
+    const char *x = a, *y = b;
+    for (int64_t i = 0; i < l->span; i++)
+        if (memcmp(x + (size_t)i * size, y + (size_t)i * size, size) != 0)
             return i;
     return -1;
 }
@@ -125,9 +129,9 @@ int attn_stage_inspect(attn_stage *s, char *reason, size_t reason_size) {
         const attn_region_id r = output_regions[t];
         if (slack_report(s, r, reason, reason_size))
             return -1;
-        memcpy(s->scratch, attn_arena_data(&s->arena, r), (size_t)l->span * sizeof(float));
+        memcpy(s->scratch, attn_arena_data(&s->arena, r), span_bytes(l));
         attn_layout_fill_view(l, ATTN_UNWRITTEN_BITS, s->scratch);
-        const int64_t at = first_difference(s->scratch, s->outputs[t], l->span);
+        const int64_t at = first_difference(l, s->scratch, s->outputs[t]);
         if (at >= 0) {
             padding_report(l, r, at, reason, reason_size);
             return -1;
@@ -139,7 +143,7 @@ int attn_stage_inspect(attn_stage *s, char *reason, size_t reason_size) {
         if (slack_report(s, r, reason, reason_size))
             return -1;
         const int64_t at =
-            first_difference(attn_arena_data(&s->arena, r), s->inputs[s->current][t], l->span);
+            first_difference(l, attn_arena_data(&s->arena, r), s->inputs[s->current][t]);
         if (at < 0)
             continue;
         int64_t index[4];
@@ -159,4 +163,16 @@ void attn_stage_outputs(const attn_stage *s, float *o, float *lse) {
     if (lse)
         attn_layout_gather(&s->layout.t[ATTN_TENSOR_LSE],
                            attn_arena_data(&s->arena, ATTN_REGION_LSE), lse);
+}
+
+uint32_t attn_stage_unwritten_bits(const attn_stage *s) {
+    const attn_tensor_layout *o = &s->layout.t[ATTN_TENSOR_O];
+    if (attn_layout_element_size(o) == 4)
+        return ATTN_UNWRITTEN_BITS;
+    const uint16_t half = (uint16_t)(ATTN_UNWRITTEN_BITS >> 16);
+    float value;
+    attn_load_elements(o->dtype, &half, &value, 1);
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    return bits;
 }

@@ -20,10 +20,10 @@
 typedef struct attn_stage {
     attn_case_layout layout;
     attn_arena arena;
-    float *inputs[ATTN_STAGE_SETS][3]; /* Q, K, V buffers as staged (padding poisoned) */
-    float *outputs[2];                 /* O, LSE buffers as poisoned before a call */
-    float *scratch;                    /* for inspecting outputs */
-    int current;                       /* the input set now in the arena */
+    void *inputs[ATTN_STAGE_SETS][3]; /* Q, K, V buffers as staged (padding poisoned) */
+    void *outputs[2];                 /* O, LSE buffers as poisoned before a call */
+    void *scratch;                    /* for inspecting outputs */
+    int current;                      /* the input set now in the arena */
 } attn_stage;
 
 /* Lays out the tensors of p in layout kind with a workspace of workspace_bytes. */
@@ -31,7 +31,8 @@ int attn_stage_create(attn_stage *s, const attn_problem *p, attn_layout kind,
                       size_t workspace_bytes, attn_error *err);
 void attn_stage_destroy(attn_stage *s);
 
-/* Stages dense BHSD inputs as input set `set` (not yet in the arena). */
+/* Stages dense BHSD float inputs as input set `set` (not yet in the arena), converted to
+ * the layout's element types (exactly, when they are representable). */
 void attn_stage_set_inputs(attn_stage *s, int set, const float *q, const float *k, const float *v);
 /* Copies input set `set` into the arena and poisons O and LSE. */
 void attn_stage_use(attn_stage *s, int set);
@@ -43,7 +44,11 @@ void attn_stage_poison_outputs(attn_stage *s);
  * its start)", "modified its input K at [0][1][5][3]"). */
 int attn_stage_inspect(attn_stage *s, char *reason, size_t reason_size);
 
-/* Copies O's (and LSE's, when lse is not NULL) view out as dense BHSD. */
+/* The bits an O element nobody wrote has after attn_stage_outputs (ATTN_UNWRITTEN_BITS,
+ * or its 16-bit half widened to float). */
+uint32_t attn_stage_unwritten_bits(const attn_stage *s);
+
+/* Copies O's (and LSE's, when lse is not NULL) view out as dense BHSD floats. */
 void attn_stage_outputs(const attn_stage *s, float *o, float *lse);
 
 #endif

@@ -43,11 +43,16 @@ typedef struct attn_wire_reply {
     char message[1024];
 } attn_wire_reply;
 
+/* The most precision contracts one implementation may declare. */
+#define ATTN_MAX_PRECISIONS 32
+
 typedef struct attn_wire_impl {
     char name[ATTN_NAME_MAX + 1];
     char summary[ATTN_SUMMARY_MAX + 1];
     uint64_t caps;
     uint32_t abi_minor;
+    uint32_t precision_count;
+    attn_precision precisions[ATTN_MAX_PRECISIONS];
 } attn_wire_impl;
 
 /* A page both processes map: what the worker was doing, and what went wrong when it

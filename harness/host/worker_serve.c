@@ -179,6 +179,12 @@ static void describe(int socket_fd) {
         snprintf(record.summary, sizeof record.summary, "%s", slots[n].impl.summary);
         record.caps = slots[n].impl.caps & ATTN_CAPS_KNOWN;
         record.abi_minor = slots[n].impl.abi_minor;
+        const attn_impl *impl = &slots[n].impl;
+        if (impl->precisions && impl->precision_count <= ATTN_MAX_PRECISIONS) {
+            record.precision_count = impl->precision_count;
+            for (uint32_t k = 0; k < impl->precision_count; k++)
+                record.precisions[k] = impl->precisions[k];
+        }
         send(socket_fd, &record, sizeof record, MSG_NOSIGNAL);
     }
 }

@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
 
+#include "contract.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,6 +71,12 @@ attn_status attn_check_support(const attn_impl *impl, const attn_case *c, attn_l
                  attn_cap_description(missing));
         return ATTN_STATUS_SKIPPED;
     }
+    if (!attn_precision_for(impl, &c->problem)) {
+        char why[200];
+        attn_precision_missing(impl, &c->problem, why, sizeof why);
+        snprintf(reason, reason_size, "%s %s", impl->name, why);
+        return ATTN_STATUS_SKIPPED;
+    }
     char why[768] = "";
     int rc = attn_run_supports(impl, &c->problem, why, sizeof why);
     if (rc == ATTN_OK)
@@ -120,7 +128,7 @@ static int run_and_judge(const attn_impl *impl, const attn_case_data *data, attn
     }
     attn_stage_outputs(stage, o, want_lse ? lse : NULL);
     attn_compare_result compare;
-    attn_compare(data, o, want_lse ? lse : NULL, ATTN_UNWRITTEN_BITS, &compare);
+    attn_compare(data, o, want_lse ? lse : NULL, attn_stage_unwritten_bits(stage), &compare);
     if (want_lse || !prefix[0])
         result->compare = compare;
     if (!compare.passed) {

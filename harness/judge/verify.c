@@ -1,6 +1,8 @@
 /* Full or sampled verification of an output against the reference, row by row. */
 #include "verify.h"
 
+#include "case_data.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,12 +37,16 @@ static void judge(row_judge *j, bool is_lse, size_t flat, float got, double want
 
 int attn_verify_output(const attn_case *c, const float *q, const float *k, const float *v,
                        const float *o, const float *lse, attn_verify_result *result) {
+    return attn_verify_output_contract(c, NULL, q, k, v, o, lse, result);
+}
+
+int attn_verify_output_contract(const attn_case *c, const attn_ref_contract *contract,
+                                const float *q, const float *k, const float *v, const float *o,
+                                const float *lse, attn_verify_result *result) {
     const attn_problem *p = &c->problem;
     memset(result, 0, sizeof *result);
     result->passed = true;
-    attn_ref_params params = {p->batch,        p->heads_q,  p->heads_kv,   p->seq_q,
-                              p->seq_kv,       p->head_dim, p->head_dim_v, p->window_left,
-                              p->window_right, p->scale};
+    const attn_ref_params params = attn_case_ref_params(p, contract);
     const size_t dv = (size_t)p->head_dim_v;
     attn_row_sample sample;
     if (attn_row_sample_choose(c, &sample, NULL))

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "problem.h"
+#include "reference.h"
 
 typedef struct attn_verify_result {
     bool passed;
@@ -22,5 +23,9 @@ typedef struct attn_verify_result {
  * memory for the reference cannot be had. */
 int attn_verify_output(const attn_case *c, const float *q, const float *k, const float *v,
                        const float *o, const float *lse, attn_verify_result *result);
+/* The same for a result computed under a precision contract (NULL: float32). */
+int attn_verify_output_contract(const attn_case *c, const attn_ref_contract *contract,
+                                const float *q, const float *k, const float *v, const float *o,
+                                const float *lse, attn_verify_result *result);
 
 #endif

@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "bench.h"
 
+#include "contract.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,8 +85,12 @@ static int allocate_state(bench_state *b, const attn_case *c, attn_layout layout
 /* Verifies the dense output of input set `set` against the reference. */
 static int verify_against_reference(bench_state *b, int set, attn_verify_result *v,
                                     attn_bench_result *r) {
-    if (attn_verify_output(&b->cases[set], b->q[set], b->k[set], b->v[set], b->o,
-                           b->want_lse ? b->lse : NULL, v)) {
+    const attn_precision *precision = attn_precision_for(b->impl, &b->cases[set].problem);
+    attn_ref_contract contract = {0};
+    if (precision)
+        attn_contract_of(precision, &b->cases[set].problem, &contract);
+    if (attn_verify_output_contract(&b->cases[set], &contract, b->q[set], b->k[set], b->v[set],
+                                    b->o, b->want_lse ? b->lse : NULL, v)) {
         set_status(r, ATTN_BENCH_ERROR, "out of memory verifying the output");
         return -1;
     }
@@ -232,7 +238,7 @@ static int admit(const attn_impl *impl, const attn_case *c, attn_layout layout, 
     }
     double spans = 0;
     for (int t = 0; t < ATTN_TENSOR_COUNT; t++)
-        spans += 4.0 * (double)l.t[t].span;
+        spans += (double)attn_layout_element_size(&l.t[t]) * (double)l.t[t].span;
     r->memory_bytes = spans + (double)*workspace + (double)allocated;
     if (r->memory_bytes > options->memory_cap_bytes) {
         snprintf(reason, sizeof reason,

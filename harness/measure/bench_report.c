@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "bench_report.h"
 
+#include "contract.h"
+
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,7 +21,8 @@ const char *const attn_bench_columns[] = {
     "time_stddev_s", "time_cv",        "warmup_s",      "flops",          "bytes",
     "gflops",        "gbytes_per_s",   "sgemm_gflops",  "frac_of_sgemm",  "status",
     "reason",        "verified_rows",  "max_abs_err",   "err_ratio",      "memory_bytes",
-    "samples_s",     "layout",         "timed_calls",   "blas_coretype",  "kernel_isa"};
+    "samples_s",     "layout",         "timed_calls",   "blas_coretype",  "kernel_isa",
+    "types",         "contract"};
 const size_t attn_bench_column_count = sizeof attn_bench_columns / sizeof attn_bench_columns[0];
 
 /* Appends printf-formatted text to a growing buffer; records where each field starts. */
@@ -153,6 +156,11 @@ int attn_bench_row_fields(const attn_bench_row *row, const char **fields, char *
     add(&f, "%lld", r->timed_calls);
     add(&f, "%s", e->blas_coretype);
     add(&f, "%s", attn_kernel_isa(e, row->impl));
+    char types[64], contract[128];
+    attn_case_types_text(p, types, sizeof types);
+    attn_impl_contract_text(row->impl, p, contract, sizeof contract);
+    add(&f, "%s", types);
+    add(&f, "%s", contract);
     if (f.failed || f.count != attn_bench_column_count) {
         free(f.text);
         return -1;

@@ -12,6 +12,7 @@
 
 #include "attn_git_commit.h"
 #include "plugin.h"
+#include "bf16_ops.h"
 #include "simd_ops.h"
 
 #ifndef ATTN_COMPILER_FLAGS
@@ -150,6 +151,11 @@ const char *attn_kernel_table(void) {
 }
 
 const char *attn_kernel_isa(const attn_environment *env, const attn_impl *impl) {
+    /* omp_bf16 runs its AVX512-BF16 kernel where the CPU has it, else omp's on widened
+     * inputs. */
+    if (attn_impl_origin(impl) == NULL && strcmp(impl->name, "omp_bf16") == 0)
+        return attn_bf16_ops_select() && strcmp(env->kernel_isa, "avx512") == 0 ? "avx512_bf16"
+                                                                                : env->kernel_isa;
     /* The built-ins whose inner loops are impls/simd_ops.h's table: the tile kernel
      * (blocked, omp, local) and blas's row softmax. */
     static const char *const table_users[] = {"blocked", "omp", "local", "blas"};

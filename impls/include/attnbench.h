@@ -69,7 +69,7 @@ extern "C" {
 #endif
 
 #define ATTN_ABI_MAJOR 2
-#define ATTN_ABI_MINOR 1
+#define ATTN_ABI_MINOR 2
 
 #define ATTN_NAME_MAX 32
 #define ATTN_SUMMARY_MAX 200
@@ -92,11 +92,42 @@ typedef struct attn_problem {
     int64_t window_left;  /* keys visible to the left of the diagonal; < 0 unbounded */
     int64_t window_right; /* keys visible to the right of the diagonal; < 0 unbounded */
     double scale;         /* score multiplier; 1/sqrt(D) unless the case says otherwise */
+    /* Added in interface 2.2: the element types (attn_element_type) of Q, K, V and O, the
+     * same as the tensors' dtype. Zero (ATTN_F32) for every case an implementation that
+     * declares no precision contract is handed. */
+    int32_t q_type, k_type, v_type, o_type;
 } attn_problem;
 
-/* Element types. Interface 2.0 hands out f32 only; the others are reserved for the
- * reduced-precision families and will come with their own capability bits. */
+/* Element types. f32 is IEEE binary32; bf16 the upper 16 bits of a binary32 (8 significant
+ * bits); f16 IEEE binary16 (11 significant bits, largest finite 65504). Since 2.2 Q, K, V
+ * and O may be bf16 or f16, for an implementation that declares a precision contract
+ * covering the combination (attn_precision below); LSE is always f32. */
 typedef enum attn_element_type { ATTN_F32 = 0, ATTN_BF16 = 1, ATTN_F16 = 2 } attn_element_type;
+#define ATTN_TYPE_BIT(type) (UINT32_C(1) << (type))
+
+/* A precision contract (interface 2.2): for the element types it accepts, what an
+ * implementation rounds inside. The host judges a result against the error bound of the
+ * contract (reference/TOLERANCE.md), so a kernel that rounds more than it declares fails
+ * and one that declares what it does is held to exactly that. Each stage names the type
+ * it rounds to:
+ *   q_compute, k_compute, v_compute: what Q, K, V are converted to before use. ATTN_F32
+ *     means "used as given" (a bf16 or f16 input widened to f32 is exact).
+ *   score: what the Q.K dot products accumulate in and the scores are stored in.
+ *   prob: what the probabilities (or unnormalised weights) are rounded to before the PV
+ *     product (FlashAttention rounds P to the input type).
+ *   accum: what the softmax normaliser and the output accumulators are kept in.
+ *   The output is rounded to O's own type.
+ * Products of two bf16 or two f16 numbers are exact in f32, so a kernel that multiplies
+ * reduced inputs and adds in f32 (vdpbf16ps, AMX) has score = ATTN_F32. The host takes the
+ * first entry whose *_types masks hold all four of the case's types; a case whose types no
+ * entry accepts is SKIPPED. An implementation without precision entries accepts f32 Q, K,
+ * V, O only, with every stage f32. */
+typedef struct attn_precision {
+    uint32_t struct_size;                        /* sizeof(attn_precision) */
+    uint32_t q_types, k_types, v_types, o_types; /* ATTN_TYPE_BIT()s accepted per tensor */
+    int32_t q_compute, k_compute, v_compute;     /* attn_element_type */
+    int32_t score, prob, accum;                  /* attn_element_type */
+} attn_precision;
 
 /* Where a tensor's data lives. Interface 2.0 hands out host memory only; device memory
  * is reserved for GPU kernels and will come with its own capability bit. */
@@ -180,6 +211,9 @@ typedef struct attn_impl {
     /* Computes O (and LSE when args->lse.data is not NULL). Returns ATTN_OK; or
      * ATTN_UNSUPPORTED (the case is SKIPPED) or ATTN_FAILED (ERROR), with a message. */
     int (*forward)(void *context, const attn_args *args);
+    /* Added in interface 2.2 (optional): precision contracts, see attn_precision. */
+    const attn_precision *precisions;
+    uint32_t precision_count;
 } attn_impl;
 
 /* What a plugin library (a shared object loaded with `attnbench --plugin LIB.so`)
@@ -229,6 +263,17 @@ static inline void attn_visible_keys(const attn_problem *p, int64_t i, int64_t *
         hi = lo;
     *first = lo;
     *last = hi;
+}
+
+/* Helper: the size in bytes of one element of t. */
+static inline size_t attn_element_size(const attn_tensor *t) {
+    return t->dtype == ATTN_F32 ? 4 : 2;
+}
+
+/* Helper: the address of element [i0][i1][i2] (the start of a row) of t, of any type. */
+static inline void *attn_row(const attn_tensor *t, int64_t i0, int64_t i1, int64_t i2) {
+    return (char *)t->data + (i0 * t->stride[0] + i1 * t->stride[1] + i2 * t->stride[2]) *
+                                 (int64_t)attn_element_size(t);
 }
 
 /* Helper: the address of float element [i0][i1][i2] (the start of a row) of t. */

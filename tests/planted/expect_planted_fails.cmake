@@ -1,9 +1,19 @@
 # Runs PROGRAM check --impl BUGS (','-separated) --suite SUITE once (the reference is
 # computed once for all) and requires every planted bug to fail at least one case; with
 # MIN_RATIO, to fail every case of the suite (cases it applies to) by at least MIN_RATIO
-# times the tolerance. Reads the summary line
+# times the tolerance. PLUGIN loads a plugin library first; EXTRA ('|'-separated) adds
+# options (--types bf16). Reads the summary line
 # "BUG passed failed skipped errors mistrusted worst | smallest .. largest".
-execute_process(COMMAND ${PROGRAM} check --impl ${BUGS} --suite ${SUITE} --layout bhsd --quiet
+set(plugin_args "")
+if(DEFINED PLUGIN)
+  set(plugin_args --plugin ${PLUGIN})
+endif()
+set(extra_args "")
+if(DEFINED EXTRA)
+  string(REPLACE "|" ";" extra_args "${EXTRA}")
+endif()
+execute_process(COMMAND ${PROGRAM} check ${plugin_args} --impl ${BUGS} --suite ${SUITE}
+                        --layout bhsd --quiet ${extra_args}
                 RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
 message("${out}${err}")
 if(NOT status EQUAL 1)

@@ -209,3 +209,17 @@ add_test(NAME robustness.bench_help_window_causal
                  "-DEXPECT_OUTPUT=sweeps global and causal together"
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_status.cmake)
 set_tests_properties(robustness.bench_help_window_causal PROPERTIES LABELS robustness)
+
+# ---- precision contracts: emulations that declare what they round pass; ones that round
+# more than they declare fail (tests/plugin/contract_plugin.c) ----
+attn_test_plugin(attn_test_contracts ${PLUGIN_DIR}/contract_plugin.c)
+add_test(NAME precision.declared_contracts_pass
+         COMMAND ${ATTNBENCH} check --plugin $<TARGET_FILE:attn_test_contracts>
+                 --impl naive,emu_f32,emu_kv_f16,emu_fa_bf16,emu_decode_f16,emu_half
+                 --suite precision --quiet)
+add_test(NAME precision.undeclared_rounding_fails
+         COMMAND ${CMAKE_COMMAND} -DPROGRAM=${ATTNBENCH} -DPLUGIN=$<TARGET_FILE:attn_test_contracts>
+                 -DBUGS=lie_kv_f16,lie_fa_bf16,lie_accum_f16,lie_half -DSUITE=precision
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/planted/expect_planted_fails.cmake)
+set_tests_properties(precision.declared_contracts_pass precision.undeclared_rounding_fails
+                     PROPERTIES LABELS "plugin;precision" TIMEOUT 600)

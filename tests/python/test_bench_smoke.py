@@ -135,7 +135,7 @@ def read_report(path):
 
 
 def smoke(attnbench, work):
-    listed = subprocess.run([attnbench, "list", "--names"], capture_output=True, text=True)
+    listed = subprocess.run([attnbench, "list", "--names", "--types", "f32"], capture_output=True, text=True)
     names = listed.stdout.split()
     if not check(listed.returncode == 0 and names, "list --names: status %d, '%s'"
                  % (listed.returncode, listed.stdout + listed.stderr)):

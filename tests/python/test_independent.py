@@ -193,7 +193,7 @@ def run(attnbench, args):
 
 def check_run(attnbench, work, tally):
     os.makedirs(work, exist_ok=True)
-    impls = run(attnbench, ["list", "--names"]).stdout.split()
+    impls = run(attnbench, ["list", "--names", "--types", "f32"]).stdout.split()
     tally.check(len(impls) >= 1, "attnbench list --names lists implementations")
     rng = np.random.default_rng(20261122)
     for number, (label, q, k, v, scale, window) in enumerate(unseen_problems(rng)):

@@ -125,7 +125,7 @@ if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
   cp good.npy secret.npy && chmod 600 secret.npy && chmod 755 .
   expect "npy: unreadable input" 2 "secret.npy: cannot open: Permission denied" -- setpriv --reuid=65534 --regid=65534 --clear-groups "$attnbench" run --impl naive --q secret.npy --k good.npy --v good.npy --out /dev/null
 fi
-expect "npy: dtype message names only float32" 2 "int.npy: unsupported dtype '<i4' (only '<f4' (float32))" -- run_with int.npy
+expect "npy: dtype message names the input types" 2 "int.npy: unsupported dtype '<i4' (only '<f4' (float32), '<f2' (float16) and '<u2' (bfloat16 bits))" -- run_with int.npy
 expect "check: nothing verified (all SKIPPED)" 2 "check verified nothing" -- "$attnbench" check --impl blas --layout bshd --case "n=4 d=8"
 expect "bench: nothing measured (no ok row)" 2 "bench measured nothing" -- "$attnbench" bench --impl blas --layout bshd --seq 8 --heads 1 --threads 1 --reps 3 --min-time 0.001 --no-ceiling --out skipped.csv
 cp "$golden/../../conformance.suite" longer.suite && printf 'n=5 d=8 seed=77\n' >>longer.suite

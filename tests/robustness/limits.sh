@@ -72,10 +72,10 @@ lines = sys.argv[1].splitlines()
 start = lines.index("implementations:") + 1
 end = lines.index("", start)
 block = lines[start:end]
-detail = ("supports:", "plugin:")
+detail = ("supports:", "types:", "plugin:")
 names = [l for l in block if not l.lstrip().startswith(detail)]
 others = [l for l in block if l.lstrip().startswith(detail)]
-# the summary after each name starts in the column of every "supports:" and "plugin:"
+# the summary after each name starts in the column of every "supports:", "types:" and "plugin:"
 columns = {len(l) - len(l.lstrip()) for l in others}
 columns |= {re.match(r"  \S+ +", l).end() for l in names}
 assert len(columns) == 1 and any("limits_workspace_too_large" in l for l in names), block

@@ -98,7 +98,7 @@ static double check_orders(const char *what, float *x, int64_t n) {
             mass[i] = fabs((double)x[i]);
             total += mass[i];
         }
-        const double bound = U * total * attn_sum_rounding_steps(mass, n, total);
+        const double bound = U * total * attn_sum_rounding_steps(mass, n, total, U);
         const float sums[] = {forward(x, n), reverse(x, n), pairwise(x, n), lanes16(x, n),
                               random_tree(x, n, work)};
         for (size_t s = 0; s < sizeof sums / sizeof sums[0]; s++) {
@@ -160,7 +160,7 @@ Test(sum_bound, a_few_dominant_terms_make_it_sharp) {
     double total = 0;
     for (int64_t i = 0; i < 30030; i++)
         total += mass[i];
-    const double steps = attn_sum_rounding_steps(mass, 30030, total);
+    const double steps = attn_sum_rounding_steps(mass, 30030, total, U);
     cr_assert(steps >= 30.0 && steps < 31.0, "steps %g", steps);
     for (int64_t i = 0; i < 30030; i++)
         terms[i] = (float)mass[i];
@@ -175,9 +175,9 @@ Test(sum_bound, each_term_counts_at_most_two) {
     double total = 0;
     for (int64_t i = 0; i < 1000; i++)
         total += mass[i];
-    const double steps = attn_sum_rounding_steps(mass, 1000, total);
+    const double steps = attn_sum_rounding_steps(mass, 1000, total, U);
     cr_assert(steps > 0 && steps <= 2000.0, "steps %g", steps);
-    cr_assert_eq(attn_sum_rounding_steps(mass, 1000, 0.0), 0.0);
+    cr_assert_eq(attn_sum_rounding_steps(mass, 1000, 0.0, U), 0.0);
 }
 
 /* An online softmax normaliser in float32, rescaling at every key whose score is above the
@@ -204,7 +204,7 @@ static void online_normaliser(const double *score, int64_t n, const char *what) 
         mass[j] /= exact;
     /* score errors here: only float's rounding of the score and of s - m */
     attn_rescale_exposure(score, n, 1e-6, exposure, sorted);
-    const double steps = attn_sum_rounding_steps(mass, n, 1.0) +
+    const double steps = attn_sum_rounding_steps(mass, n, 1.0, U) +
                          attn_rescale_rounding_steps(mass, exposure, n, 1.0, 4.0);
     /* each term's exp and its subtraction round too: 2 more per term of mass, 1 in all */
     const double bound = 2.0 * U * (steps + 3.0);

@@ -325,9 +325,7 @@ Test(verify, large_case_sampled_verification) {
     int64_t rows[4096];
     size_t count = attn_row_sample_rows(&c, 0, rows, 4096);
     cr_assert(count >= 2 && count < 4096);
-    attn_ref_params params = {p->batch,        p->heads_q,  p->heads_kv,   p->seq_q,
-                              p->seq_kv,       p->head_dim, p->head_dim_v, p->window_left,
-                              p->window_right, p->scale};
+    const attn_ref_params params = attn_case_ref_params(p, NULL);
     double *scratch = malloc(attn_reference_scratch_size(&params) * sizeof *scratch);
     double row_o[64], row_tol[64];
     cr_assert_not_null(scratch);
