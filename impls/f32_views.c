@@ -60,6 +60,7 @@ static attn_tensor dense_f32(const attn_tensor *like, float *data) {
 /* fp16 rows through F16C where the CPU has it: without it each _Float16 conversion is a
  * libgcc call, which made widening cost as much as the attention itself at N = 256. */
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define HAVE_F16C_PATH 1
 __attribute__((target("avx,f16c"))) static void f16c_widen(const uint16_t *src, float *dst,
@@ -81,8 +82,11 @@ __attribute__((target("avx,f16c"))) static void f16c_narrow(const float *src, ui
 
 static bool has_f16c(void) {
     static int known = -1;
-    if (known < 0)
-        known = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+    if (known < 0) {
+        unsigned a = 0, b = 0, c = 0, d = 0;
+        known = __builtin_cpu_supports("avx") && __get_cpuid(1, &a, &b, &c, &d) &&
+                (c & bit_F16C) != 0;
+    }
     return known == 1;
 }
 #endif

@@ -23,26 +23,58 @@ static float round_bf16(float x) {
     return x;
 }
 
+/* fp16 by arithmetic (no _Float16, which not every compiler has): the nearest multiple
+ * of the binade's spacing, 2^(e - 10) with e >= -14, ties to even (nearbyint's default). */
+static float round_f16(float x) {
+    if (!isfinite(x) || x == 0.0f)
+        return x;
+    int exponent;
+    frexpf(x, &exponent); /* |x| in [2^(exponent - 1), 2^exponent) */
+    const int unit = (exponent - 1 > -14 ? exponent - 1 : -14) - 10;
+    const float rounded = ldexpf(nearbyintf(ldexpf(x, -unit)), unit);
+    return fabsf(rounded) > 65504.0f ? copysignf(INFINITY, x) : rounded;
+}
+
 static float round_to(float x, int32_t type) {
     switch (type) {
     case ATTN_BF16:
         return round_bf16(x);
     case ATTN_F16:
-        return (float)(_Float16)x;
+        return round_f16(x);
     default:
         return x;
     }
+}
+
+static float f16_value(uint16_t bits) {
+    const int exponent = (bits >> 10) & 0x1f, fraction = bits & 0x3ff;
+    const float magnitude = exponent == 0x1f ? (fraction ? NAN : INFINITY)
+                            : exponent == 0  ? ldexpf((float)fraction, -24)
+                                             : ldexpf((float)(fraction | 0x400), exponent - 25);
+    return bits & 0x8000 ? -magnitude : magnitude;
+}
+
+/* The bits of an fp16 value (x already rounded to fp16). */
+static uint16_t f16_bits(float x) {
+    const uint16_t sign = signbit(x) ? 0x8000 : 0;
+    const float a = fabsf(x);
+    if (isnan(a))
+        return 0x7e00;
+    if (isinf(a))
+        return (uint16_t)(sign | 0x7c00);
+    if (a < 0x1p-14f)
+        return (uint16_t)(sign | (uint16_t)ldexpf(a, 24));
+    int exponent;
+    const float fraction = frexpf(a, &exponent); /* [0.5, 1) */
+    return (uint16_t)(sign | (exponent + 14) << 10 | ((uint16_t)ldexpf(fraction, 11) & 0x3ff));
 }
 
 static float load(const attn_tensor *t, const void *row, int64_t c) {
     if (t->dtype == ATTN_F32)
         return ((const float *)row)[c];
     uint16_t bits = ((const uint16_t *)row)[c];
-    if (t->dtype == ATTN_F16) {
-        _Float16 h;
-        memcpy(&h, &bits, sizeof h);
-        return (float)h;
-    }
+    if (t->dtype == ATTN_F16)
+        return f16_value(bits);
     const uint32_t wide = (uint32_t)bits << 16;
     float x;
     memcpy(&x, &wide, sizeof x);
@@ -57,8 +89,7 @@ static void store(const attn_tensor *t, void *row, int64_t c, float x) {
     const float rounded = round_to(x, t->dtype);
     uint16_t bits;
     if (t->dtype == ATTN_F16) {
-        const _Float16 h = (_Float16)rounded;
-        memcpy(&bits, &h, sizeof bits);
+        bits = f16_bits(rounded);
     } else {
         uint32_t wide;
         memcpy(&wide, &rounded, sizeof wide);
