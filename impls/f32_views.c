@@ -84,8 +84,8 @@ static bool has_f16c(void) {
     static int known = -1;
     if (known < 0) {
         unsigned a = 0, b = 0, c = 0, d = 0;
-        known = __builtin_cpu_supports("avx") && __get_cpuid(1, &a, &b, &c, &d) &&
-                (c & bit_F16C) != 0;
+        known =
+            __builtin_cpu_supports("avx") && __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
     }
     return known == 1;
 }

@@ -60,7 +60,7 @@ static void *take(char *base, size_t *offset, size_t bytes) {
 }
 
 static size_t carve(const attn_problem *p, char *base, bf16_tile *t) {
-    const size_t lanes = ROWS * sizeof(float), d = (size_t)p->head_dim, dv = (size_t)p->head_dim_v;
+    const size_t lanes = ROWS * sizeof(float), dv = (size_t)p->head_dim_v;
     size_t offset = 0;
     t->qt = take(base, &offset, (size_t)attn_bf16_pairs(p->head_dim) * lanes);
     t->ot = take(base, &offset, dv * lanes);
@@ -76,7 +76,6 @@ static size_t carve(const attn_problem *p, char *base, bf16_tile *t) {
     t->last_rel = take(base, &offset, ROWS * sizeof(int32_t));
     t->first = take(base, &offset, ROWS * sizeof(int64_t));
     t->last = take(base, &offset, ROWS * sizeof(int64_t));
-    (void)d;
     return offset;
 }
 

@@ -129,9 +129,15 @@ static int output_type(const run_options *o, int32_t *type, attn_error *err) {
     return 0;
 }
 
-static int build_case(const run_options *o, const int64_t qs[4], const int64_t ks[4],
-                      const int64_t vs[4], const int32_t types[4], attn_case *c, attn_error *err) {
+/* The case of the inputs read: shapes, element types (O's from --out-type), mask, scale. */
+static int build_case(const run_options *o, const attn_array *const inputs[3], const int64_t qs[4],
+                      const int64_t ks[4], const int64_t vs[4], attn_case *c, attn_error *err) {
     attn_case_default(c);
+    int32_t types[4];
+    for (int t = 0; t < 3; t++)
+        types[t] = element_type_of(inputs[t]);
+    if (output_type(o, &types[3], err))
+        return -1;
     attn_problem *p = &c->problem;
     if (ks[0] != qs[0] || vs[0] != qs[0])
         return attn_fail_input(err, "batch sizes differ: Q %lld, K %lld, V %lld", (long long)qs[0],
@@ -289,13 +295,11 @@ int attn_cmd_run(int argc, char **argv) {
     const attn_impl **impls = NULL;
     size_t count = 0;
     int status = ATTN_EXIT_OK;
-    int32_t types[4] = {ATTN_F32, ATTN_F32, ATTN_F32, ATTN_F32};
+    const attn_array *const inputs[3] = {&q, &k, &v};
     if (parse_options(argc, argv, &o, &err) ||
         (strcmp(o.impl, "reference") != 0 && attn_cli_select_impls(o.impl, &impls, &count, &err)) ||
         read_tensor("--q", o.q, &q, qs, &err) || read_tensor("--k", o.k, &k, ks, &err) ||
-        read_tensor("--v", o.v, &v, vs, &err) || output_type(&o, &types[3], &err) ||
-        (types[0] = element_type_of(&q), types[1] = element_type_of(&k),
-         types[2] = element_type_of(&v), build_case(&o, qs, ks, vs, types, &c, &err)) ||
+        read_tensor("--v", o.v, &v, vs, &err) || build_case(&o, inputs, qs, ks, vs, &c, &err) ||
         attn_cli_configure_runner(o.isolate, o.timeout, &err) ||
         attn_case_data_alloc(&c, &data, &err)) {
         status = attn_cli_report(&err);
@@ -306,9 +310,9 @@ int attn_cmd_run(int argc, char **argv) {
         status = attn_cli_report(&err);
         goto done;
     }
-    attn_load_elements(types[0], q.data, data.q, (int64_t)data.sizes.q);
-    attn_load_elements(types[1], k.data, data.k, (int64_t)data.sizes.k);
-    attn_load_elements(types[2], v.data, data.v, (int64_t)data.sizes.v);
+    attn_load_elements(c.problem.q_type, q.data, data.q, (int64_t)data.sizes.q);
+    attn_load_elements(c.problem.k_type, k.data, data.k, (int64_t)data.sizes.k);
+    attn_load_elements(c.problem.v_type, v.data, data.v, (int64_t)data.sizes.v);
     if (attn_check_inputs_finite(o.q, data.q, data.sizes.q, &err) ||
         attn_check_inputs_finite(o.k, data.k, data.sizes.k, &err) ||
         attn_check_inputs_finite(o.v, data.v, data.sizes.v, &err) ||

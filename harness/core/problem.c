@@ -107,27 +107,31 @@ static int parse_int(const char *key, const char *text, int64_t min, int64_t max
 /* "bf16" (all four tensors) or "f32/f16/f16/f32" (Q, K, V, O). */
 static int parse_types(const char *text, attn_problem *p, attn_error *err) {
     int32_t *const fields[4] = {&p->q_type, &p->k_type, &p->v_type, &p->o_type};
-    char copy[64];
-    if (strlen(text) >= sizeof copy)
-        return attn_fail_input(err, "types=%.64s...: too long", text);
-    strcpy(copy, text);
     int types[4], count = 0;
-    for (char *save = NULL, *name = strtok_r(copy, "/", &save); name;
-         name = strtok_r(NULL, "/", &save)) {
-        if (count == 4 || attn_type_parse(name, &types[count], err)) {
-            if (count == 4)
-                attn_fail_input(err, "more than four types");
+    for (const char *at = text;; at++) {
+        const size_t length = strcspn(at, "/");
+        char name[16];
+        if (count == 4 || length == 0 || length >= sizeof name)
+            return attn_fail_input(err,
+                                   "types=%s: expected one type for Q, K, V and O or four "
+                                   "(Q/K/V/O) separated by slashes, such as bf16 or "
+                                   "f32/f16/f16/f32",
+                                   text);
+        memcpy(name, at, length);
+        name[length] = '\0';
+        if (attn_type_parse(name, &types[count++], err)) {
             attn_error_prefix(err, "types=%s", text);
             return -1;
         }
-        count++;
+        at += length;
+        if (*at == '\0')
+            break;
     }
-    if ((count != 1 && count != 4) || text[strlen(text) - 1] == '/' || text[0] == '/' ||
-        strstr(text, "//"))
+    if (count != 1 && count != 4)
         return attn_fail_input(err,
-                               "types=%s: expected one type for Q, K, V and O or four (Q/K/V/O) "
-                               "separated by slashes, such as bf16 or f32/f16/f16/f32",
-                               text);
+                               "types=%s: %d types; give one (all four tensors) or four "
+                               "(Q/K/V/O)",
+                               text, count);
     for (int t = 0; t < 4; t++)
         *fields[t] = types[count == 1 ? 0 : t];
     return 0;

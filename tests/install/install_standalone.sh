@@ -6,7 +6,9 @@
 # (found through pkg-config), checked and benchmarked by the installed binary; then the
 # same for a plugin with its own OpenMP parallel region and a context (omp_plugin.c, with
 # the test_kernel.h beside it, both copied from OMP_PLUGIN_DIR before the trees are hidden),
-# checked and benchmarked beside the built-in omp and blas at 1 and 2 threads.
+# checked and benchmarked beside the built-in omp and blas at 1 and 2 threads; and the
+# precision-contract emulations of tests/plugin/contract_plugin.c, judged on the installed
+# precision suite.
 #
 #   install_standalone.sh CMAKE BUILD_DIR SOURCE_DIR PLUGIN_SOURCE OMP_PLUGIN_DIR
 #
@@ -172,6 +174,25 @@ PY
   done
   echo "OpenMP plugin rows: $(tr '\n' ' ' <<<"$rows")"
 
+  # 6b. Interface 2.2 from the installed header alone: tests/plugin's precision-contract
+  #     emulations, judged on the installed precision suite. An honest contract passes; one
+  #     that rounds K/V to fp16 but declares f32 fails (exit 1).
+  here=$(fresh_dir contract-plugin)
+  cd "$here"
+  cp "$omp_dir/contract_plugin.c" .
+  # shellcheck disable=SC2086 # cflags is a list of options
+  run contract-plugin-build "${CC:-cc}" -O2 -shared -fPIC $cflags contract_plugin.c -o libcontract.so -lm
+  run contract-plugin-check "$attnbench" check --plugin ./libcontract.so --impl emu_fa_bf16,omp_bf16 \
+    --suite precision --layout bhsd --quiet
+  grep -Eq "^emu_fa_bf16 +[1-9][0-9]* +0 " "$work/log/contract-plugin-check" ||
+    fail "the honest contract emulation did not pass the installed precision suite"
+  status=0
+  "$attnbench" check --plugin ./libcontract.so --impl lie_kv_f16 --suite precision --layout bhsd \
+    --quiet >"$work/log/contract-plugin-lie" 2>&1 || status=$?
+  [ "$status" -eq 1 ] ||
+    fail "K/V rounded to fp16 but declared f32: check exit $status, not 1 ($(tail -3 "$work/log/contract-plugin-lie"))"
+  echo "undeclared rounding rejected by the installed binary (exit 1)"
+
   # 7. Traced: nothing under either tree was touched, and the tracing did see the files.
   if [ "$mode" = traced ]; then
     if grep -F -e "\"$source/" -e "\"$source\"" -e "\"$build/" -e "\"$build\"" "$work"/trace/*; then
@@ -212,8 +233,8 @@ done
 cp "$0" "$work/install_standalone.sh"
 cp "$plugin_source" "$work/plugin-source.c"
 mkdir "$work/omp-plugin-source"
-cp "$omp_plugin_dir/omp_plugin.c" "$omp_plugin_dir/test_kernel.h" "$work/omp-plugin-source/" ||
-  fail "cannot copy omp_plugin.c and test_kernel.h from $omp_plugin_dir"
+cp "$omp_plugin_dir/omp_plugin.c" "$omp_plugin_dir/test_kernel.h" "$omp_plugin_dir/contract_plugin.c" "$work/omp-plugin-source/" ||
+  fail "cannot copy omp_plugin.c, test_kernel.h and contract_plugin.c from $omp_plugin_dir"
 
 # A private mount namespace: as root directly, otherwise inside a user namespace.
 namespace=(unshare --mount --propagation private)

@@ -1,7 +1,7 @@
 /* Planted-bug implementations, built only for tests: each is a correct naive kernel
  * with one classic mistake, and the conformance suite must reject every one. */
 #include "attnbench.h"
-#include "f32_views.h"
+#include "planted_types.h"
 
 #include <math.h>
 
@@ -85,27 +85,16 @@ static int forward(const attn_args *a, planted_bug bug) {
     return ATTN_OK;
 }
 
-/* Reduced element types go through float32 copies (impls/f32_views.h), as in naive, so
- * that each bug is judged at every type under naive's contract. */
-static int typed_forward(const attn_args *a, planted_bug bug) {
-    attn_args f32;
-    const attn_args *use = attn_f32_views_begin(a, 0, &f32);
-    const int rc = forward(use, bug);
-    attn_f32_views_end(a, use);
-    return rc;
-}
-
-static size_t workspace_size(void *context, const attn_problem *p, int threads) {
-    (void)context;
-    (void)threads;
-    return attn_f32_views_size(p);
+/* forward with the bug as an int, for planted_typed_forward. */
+static int forward_bug(const attn_args *a, int bug) {
+    return forward(a, (planted_bug)bug);
 }
 
 /* Every capability naive has, strides included, so each bug is judged in every layout. */
 #define PLANTED(bug_id, bug_name, text)                                                            \
     static int forward_##bug_name(void *context, const attn_args *a) {                             \
         (void)context;                                                                             \
-        return typed_forward(a, bug_id);                                                           \
+        return planted_typed_forward(a, forward_bug, bug_id);                                      \
     }                                                                                              \
     const attn_impl attn_planted_##bug_name = {                                                    \
         ATTN_IMPL_HEADER,                                                                          \
@@ -114,7 +103,7 @@ static size_t workspace_size(void *context, const attn_problem *p, int threads) 
         .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW |                \
                 ATTN_CAP_GLOBAL | ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE |     \
                 ATTN_CAP_STRIDES,                                                                  \
-        .workspace_size = workspace_size,                                                          \
+        .workspace_size = planted_workspace_size,                                                  \
         .forward = forward_##bug_name,                                                             \
         .precisions = &attn_f32_compute_precision,                                                 \
         .precision_count = 1};

@@ -2,7 +2,7 @@
  * is correct on the shapes of the short conformance suite and wrong on one path the deep
  * tier reaches (suites/deep.suite), so the deep tier proves its worth. */
 #include "attnbench.h"
-#include "f32_views.h"
+#include "planted_types.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -183,26 +183,15 @@ static int supports(void *context, const attn_problem *p, char *why, size_t size
     return ATTN_OK;
 }
 
-/* Reduced element types through float32 copies (impls/f32_views.h), as in naive, so that
- * each bug is judged at every type under naive's contract. */
-static int typed_forward(const attn_args *a, path_bug bug) {
-    attn_args f32;
-    const attn_args *use = attn_f32_views_begin(a, 0, &f32);
-    const int rc = forward(use, bug);
-    attn_f32_views_end(a, use);
-    return rc;
-}
-
-static size_t workspace_size(void *context, const attn_problem *p, int threads) {
-    (void)context;
-    (void)threads;
-    return attn_f32_views_size(p);
+/* forward with the bug as an int, for planted_typed_forward. */
+static int forward_bug(const attn_args *a, int bug) {
+    return forward(a, (path_bug)bug);
 }
 
 #define PLANTED_PATH(bug_id, bug_name, text)                                                       \
     static int forward_##bug_name(void *context, const attn_args *a) {                             \
         (void)context;                                                                             \
-        return typed_forward(a, bug_id);                                                           \
+        return planted_typed_forward(a, forward_bug, bug_id);                                      \
     }                                                                                              \
     const attn_impl attn_planted_##bug_name = {                                                    \
         ATTN_IMPL_HEADER,                                                                          \
@@ -212,7 +201,7 @@ static size_t workspace_size(void *context, const attn_problem *p, int threads) 
                 ATTN_CAP_GLOBAL | ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE |     \
                 ATTN_CAP_STRIDES | ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT,           \
         .supports = supports,                                                                      \
-        .workspace_size = workspace_size,                                                          \
+        .workspace_size = planted_workspace_size,                                                  \
         .forward = forward_##bug_name,                                                             \
         .precisions = &attn_f32_compute_precision,                                                 \
         .precision_count = 1};
