@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # shellcheck source=scripts/install-missing.sh
 source scripts/install-missing.sh
-attn_install_missing build-essential cmake pkg-config libopenblas-dev libcriterion-dev python3-numpy python3-matplotlib clang libclang-rt-14-dev
+attn_install_missing build-essential cmake pkg-config libopenblas-dev libdnnl-dev libcriterion-dev python3-numpy python3-matplotlib clang libclang-rt-14-dev
 
 build_dir=${ATTNBENCH_BUILD_DIR:-build}
 mkdir -p "$build_dir"

@@ -48,9 +48,10 @@ static const char bench_help[] =
     "between timed batches; before each, its inputs are copied in and O poisoned, and after\n"
     "it every call's return code, the inputs and the final output are checked (against the\n"
     "verified output of that set, else the reference): a wrong result is 'wrong', a failed\n"
-    "call 'error', never a speed. In the same run, OpenBLAS sgemm at each case's QK^T shape gives "
-    "the machine's\n"
-    "ceiling (sgemm_gflops, frac_of_sgemm).\n"
+    "call 'error', never a speed. In the same run, a library GEMM at each case's QK^T shape\n"
+    "gives the machine's ceiling: OpenBLAS sgemm (sgemm_gflops, frac_of_sgemm), and for bf16\n"
+    "and fp16 cases oneDNN's matmul at that type (gemm_type, gemm_kernel, gemm_gflops,\n"
+    "frac_of_gemm).\n"
     "\n"
     "With no sweep options it runs the embedded default: every built-in implementation,\n"
     "n = 128..4096 by doubling, 1 and 8 heads, d = 64, global and causal, 1 thread and\n"
@@ -78,7 +79,7 @@ static const char bench_help[] =
     "                  call is stopped at the budget: plugin code runs in a worker, and so\n"
     "                  does a built-in's first call, before its rate is known)\n"
     "  --mem-cap GIB   memory cap of one case (default: half the machine's memory)\n"
-    "  --no-ceiling    do not measure the sgemm ceiling\n"
+    "  --no-ceiling    do not measure the GEMM ceilings\n"
     "  --layout L      tensor layout handed to the implementations (default bhsd; bshd\n"
     "                  and view need the strides capability)\n"
     "  --timeout S     a call of code in a worker that makes no progress for S seconds is\n"
@@ -387,7 +388,8 @@ static void print_summary(const summary_cell *cells, size_t count) {
     }
     for (size_t from = 0; from < seq_count; from += SUMMARY_SEQ_COLUMNS) {
         size_t to = from + SUMMARY_SEQ_COLUMNS < seq_count ? from + SUMMARY_SEQ_COLUMNS : seq_count;
-        printf("\nGFLOP/s (fraction of sgemm at the same shape and threads) by nq");
+        printf("\nGFLOP/s (fraction of the GEMM ceiling at the same element type, shape and "
+               "threads) by nq");
         if (seq_count > SUMMARY_SEQ_COLUMNS)
             printf(" (lengths %zu-%zu of %zu)", from + 1, to, seq_count);
         printf(":\n");
@@ -447,6 +449,30 @@ typedef struct sweep {
     size_t counts[ATTN_BENCH_STATUS_COUNT];
 } sweep;
 
+/* The sgemm ceiling, and the GEMM ceiling at the case's element type (the same one for
+ * f32 cases). */
+static int measure_ceilings(const attn_case *c, int threads, const bench_options *o,
+                            attn_ceiling *sgemm, attn_ceiling *gemm, attn_error *err) {
+    attn_timing_options timing = {o->min_time, o->reps, fmin(o->budget, 2.0)};
+    const attn_problem *p = &c->problem;
+    bool measured_now = false;
+    if (attn_gemm_ceiling(ATTN_F32, p->seq_q, p->seq_kv, p->head_dim, threads, &timing, sgemm,
+                          &measured_now, err))
+        return -1;
+    if (measured_now)
+        settle_blas_threads(threads);
+    if (gemm->type == ATTN_F32) {
+        *gemm = *sgemm;
+        return 0;
+    }
+    if (attn_gemm_ceiling(gemm->type, p->seq_q, p->seq_kv, p->head_dim, threads, &timing, gemm,
+                          &measured_now, err))
+        return -1;
+    if (measured_now)
+        settle_blas_threads(threads);
+    return 0;
+}
+
 static int run_one(sweep *s, size_t impl_index, size_t thread_index, const attn_case *c,
                    attn_error *err) {
     const bench_options *o = s->options;
@@ -468,17 +494,11 @@ static int run_one(sweep *s, size_t impl_index, size_t thread_index, const attn_
     settle_blas_threads(threads);
     if (result.status == ATTN_BENCH_OK)
         *rate = result.work.flops / result.stats.median;
-    double sgemm = 0;
-    if (!o->no_ceiling && result.status == ATTN_BENCH_OK) {
-        attn_timing_options ceiling_timing = {o->min_time, o->reps, fmin(o->budget, 2.0)};
-        bool measured_now = false;
-        if (attn_sgemm_ceiling(c->problem.seq_q, c->problem.seq_kv, c->problem.head_dim, threads,
-                               &ceiling_timing, &sgemm, &measured_now, err))
-            return -1;
-        if (measured_now)
-            settle_blas_threads(threads);
-    }
-    attn_bench_row row = {&s->env, s->affinity, impl, c, threads, o->reps, &result, sgemm};
+    attn_ceiling sgemm = {.type = ATTN_F32}, gemm = {.type = attn_ceiling_type(&c->problem)};
+    if (!o->no_ceiling && result.status == ATTN_BENCH_OK &&
+        measure_ceilings(c, threads, o, &sgemm, &gemm, err))
+        return -1;
+    attn_bench_row row = {&s->env, s->affinity, impl, c, threads, o->reps, &result, &sgemm, &gemm};
     const char *fields[128];
     char *storage = NULL;
     if (attn_bench_row_fields(&row, fields, &storage))
@@ -487,7 +507,8 @@ static int run_one(sweep *s, size_t impl_index, size_t thread_index, const attn_
     free(storage);
     s->counts[result.status]++;
     s->cells[s->cell_count++] = (summary_cell){
-        impl, threads, *c, result.status, result.gflops, sgemm > 0 ? result.gflops / sgemm : 0};
+        impl,          threads,       *c,
+        result.status, result.gflops, gemm.gflops > 0 ? result.gflops / gemm.gflops : 0};
     if (result.status == ATTN_BENCH_WRONG) {
         char text[ATTN_CASE_STRING_MAX];
         attn_case_format(c, text);

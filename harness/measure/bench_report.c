@@ -3,6 +3,7 @@
 #include "bench_report.h"
 
 #include "contract.h"
+#include "element_type.h"
 
 #include <sched.h>
 #include <stdarg.h>
@@ -22,7 +23,8 @@ const char *const attn_bench_columns[] = {
     "gflops",        "gbytes_per_s",   "sgemm_gflops",  "frac_of_sgemm",  "status",
     "reason",        "verified_rows",  "max_abs_err",   "err_ratio",      "memory_bytes",
     "samples_s",     "layout",         "timed_calls",   "blas_coretype",  "kernel_isa",
-    "types",         "contract"};
+    "types",         "contract",       "gemm_type",     "gemm_kernel",    "gemm_gflops",
+    "frac_of_gemm"};
 const size_t attn_bench_column_count = sizeof attn_bench_columns / sizeof attn_bench_columns[0];
 
 /* Appends printf-formatted text to a growing buffer; records where each field starts. */
@@ -140,9 +142,9 @@ int attn_bench_row_fields(const attn_bench_row *row, const char **fields, char *
     add(&f, "%.17g", r->work.bytes);
     add_number(&f, timed, r->gflops);
     add_number(&f, timed, timed ? r->work.bytes / r->stats.median * 1e-9 : 0);
-    add_number(&f, row->sgemm_gflops > 0, row->sgemm_gflops);
-    add_number(&f, timed && row->sgemm_gflops > 0,
-               row->sgemm_gflops > 0 ? r->gflops / row->sgemm_gflops : 0);
+    const double sgemm = row->sgemm->gflops, gemm = row->gemm->gflops;
+    add_number(&f, sgemm > 0, sgemm);
+    add_number(&f, timed && sgemm > 0, sgemm > 0 ? r->gflops / sgemm : 0);
     add(&f, "%s", attn_bench_status_name(r->status));
     add(&f, "%s", r->reason);
     add_number(&f, verified, (double)r->verify.rows_checked);
@@ -161,6 +163,10 @@ int attn_bench_row_fields(const attn_bench_row *row, const char **fields, char *
     attn_impl_contract_text(row->impl, p, contract, sizeof contract);
     add(&f, "%s", types);
     add(&f, "%s", contract);
+    add(&f, "%s", attn_type_name(row->gemm->type));
+    add(&f, "%s", row->gemm->kernel);
+    add_number(&f, gemm > 0, gemm);
+    add_number(&f, timed && gemm > 0, gemm > 0 ? r->gflops / gemm : 0);
     if (f.failed || f.count != attn_bench_column_count) {
         free(f.text);
         return -1;

@@ -20,7 +20,8 @@ typedef struct attn_bench_row {
     int threads;
     int reps_requested;
     const attn_bench_result *result;
-    double sgemm_gflops; /* 0: not measured */
+    const attn_ceiling *sgemm; /* gflops 0: not measured */
+    const attn_ceiling *gemm;  /* at the case's element type (ceiling.h) */
 } attn_bench_row;
 
 /* Formats every field of the row; fields[i] points into storage (freed by the caller

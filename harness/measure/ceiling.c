@@ -1,13 +1,12 @@
-/* sgemm ceiling measurement with a small cache of shapes already measured. */
+/* Timing of a ceiling GEMM, with a small cache of the shapes already measured. */
 #include "ceiling.h"
 
-#include <cblas.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "environment.h"
-#include "threads.h"
+#include "gemm_kernel.h"
 #include "stats.h"
+#include "threads.h"
 #include "timer.h"
 
 #define CACHE_SIZE 256
@@ -16,43 +15,23 @@
 typedef struct ceiling_entry {
     int64_t m, n, k;
     int threads;
-    double gflops;
+    attn_ceiling ceiling;
 } ceiling_entry;
 
 static ceiling_entry cache[CACHE_SIZE];
 static int cached;
 
-static void run_sgemm(int64_t m, int64_t n, int64_t k, const float *a, const float *b, float *c) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)k, b,
-                (int)k, 0.0f, c, (int)n);
+attn_element_type attn_ceiling_type(const attn_problem *p) {
+    if (p->k_type != ATTN_F32)
+        return (attn_element_type)p->k_type;
+    return (attn_element_type)p->q_type;
 }
 
-int attn_sgemm_ceiling(int64_t m, int64_t n, int64_t k, int threads,
-                       const attn_timing_options *timing, double *gflops, bool *measured_now,
-                       attn_error *err) {
-    *measured_now = false;
-    for (int e = 0; e < cached; e++)
-        if (cache[e].m == m && cache[e].n == n && cache[e].k == k && cache[e].threads == threads) {
-            *gflops = cache[e].gflops;
-            return 0;
-        }
-    float *a = malloc((size_t)(m * k) * sizeof *a), *b = malloc((size_t)(n * k) * sizeof *b),
-          *c = malloc((size_t)(m * n) * sizeof *c);
-    if (!a || !b || !c) {
-        free(a);
-        free(b);
-        free(c);
-        return attn_fail_internal(err, "out of memory for the sgemm ceiling at %lld x %lld x %lld",
-                                  (long long)m, (long long)n, (long long)k);
-    }
-    for (int64_t i = 0; i < m * k; i++)
-        a[i] = (float)((i % 17) - 8) / 8.0f;
-    for (int64_t i = 0; i < n * k; i++)
-        b[i] = (float)((i % 13) - 6) / 6.0f;
-    memset(c, 0, (size_t)(m * n) * sizeof *c);
-    attn_set_threads(threads);
+/* Best per-call seconds over the samples; -1 when the library reported failure. */
+static double time_kernel(const attn_gemm_kernel *kernel, const attn_timing_options *timing) {
     double start = attn_now_seconds();
-    run_sgemm(m, n, k, a, b, c); /* warm-up: first touch, thread pool start */
+    if (kernel->run(kernel->state)) /* warm-up: first touch, thread pool start */
+        return -1;
     double once = attn_now_seconds() - start;
     long iterations = once > 0 ? (long)(timing->min_sample_seconds / once) + 1 : 1;
     double samples[MAX_SAMPLES];
@@ -61,18 +40,56 @@ int attn_sgemm_ceiling(int64_t m, int64_t n, int64_t k, int threads,
     while (taken < reps && (taken < 1 || attn_now_seconds() < deadline)) {
         double t0 = attn_now_seconds();
         for (long r = 0; r < iterations; r++)
-            run_sgemm(m, n, k, a, b, c);
+            if (kernel->run(kernel->state))
+                return -1;
         samples[taken++] = (attn_now_seconds() - t0) / (double)iterations;
     }
     attn_stats stats;
     attn_stats_of(samples, (size_t)taken, &stats);
     /* A ceiling: the best sample, steadier than the median on a shared machine. */
-    *gflops = 2.0 * (double)m * (double)n * (double)k / stats.min * 1e-9;
-    free(a);
-    free(b);
-    free(c);
-    *measured_now = true;
+    return stats.min;
+}
+
+static void remember(int64_t m, int64_t n, int64_t k, int threads, const attn_ceiling *c) {
     if (cached < CACHE_SIZE)
-        cache[cached++] = (ceiling_entry){m, n, k, threads, *gflops};
+        cache[cached++] = (ceiling_entry){m, n, k, threads, *c};
+}
+
+int attn_gemm_ceiling(attn_element_type type, int64_t m, int64_t n, int64_t k, int threads,
+                      const attn_timing_options *timing, attn_ceiling *ceiling, bool *measured_now,
+                      attn_error *err) {
+    *measured_now = false;
+    for (int e = 0; e < cached; e++)
+        if (cache[e].ceiling.type == type && cache[e].m == m && cache[e].n == n &&
+            cache[e].k == k && cache[e].threads == threads) {
+            *ceiling = cache[e].ceiling;
+            return 0;
+        }
+    *ceiling = (attn_ceiling){.type = type};
+    attn_gemm_kernel kernel = {0};
+    char why[160] = "";
+    attn_set_threads(threads);
+    int prepared = type == ATTN_F32
+                       ? attn_gemm_openblas_prepare(type, m, n, k, &kernel, why, sizeof why)
+                       : attn_gemm_onednn_prepare(type, m, n, k, &kernel, why, sizeof why);
+    if (prepared && type == ATTN_F32)
+        return attn_fail_internal(err, "the sgemm ceiling: %s", why);
+    if (prepared) {
+        snprintf(ceiling->kernel, sizeof ceiling->kernel, "none: %s", why);
+        remember(m, n, k, threads, ceiling);
+        return 0;
+    }
+    double seconds = time_kernel(&kernel, timing);
+    if (seconds > 0) {
+        ceiling->gflops = 2.0 * (double)m * (double)n * (double)k / seconds * 1e-9;
+        snprintf(ceiling->kernel, sizeof ceiling->kernel, "%s", kernel.name);
+        *measured_now = true;
+    } else {
+        snprintf(ceiling->kernel, sizeof ceiling->kernel, "none: %s failed when run", kernel.name);
+    }
+    kernel.destroy(kernel.state);
+    if (seconds <= 0 && type == ATTN_F32)
+        return attn_fail_internal(err, "the sgemm ceiling: %s", ceiling->kernel);
+    remember(m, n, k, threads, ceiling);
     return 0;
 }

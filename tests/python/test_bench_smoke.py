@@ -8,6 +8,8 @@
    string, FLOPs against a brute-force count of visible pairs (design.md section 1),
    statistics against the samples, GFLOP/s and the sgemm fraction against their
    definitions, verification columns, and the stdout summary table against the CSV.
+   Then bf16 and fp16 rows: each names its GEMM ceiling (oneDNN at the case's type) with
+   the fraction against it, or says why there is none, with those numbers left empty.
 2. A larger sweep interrupted with SIGINT after its first row: the report must still be a
    valid CSV of complete rows, with no stray temporary file beside it.
 
@@ -302,6 +304,12 @@ def smoke(attnbench, work):
             check(close(values["frac_of_sgemm"], gflops / values["sgemm_gflops"], 1e-9),
                   "%s: frac_of_sgemm %r, gflops/sgemm %r"
                   % (where, values["frac_of_sgemm"], gflops / values["sgemm_gflops"]))
+        # an f32 case's GEMM ceiling is the sgemm one
+        check(row.get("gemm_type") == "f32" and row.get("gemm_kernel", "").startswith("openblas sgemm")
+              and row.get("gemm_gflops") == row["sgemm_gflops"]
+              and row.get("frac_of_gemm") == row["frac_of_sgemm"],
+              "%s: f32 GEMM ceiling columns %s" % (where, [row.get(c) for c in (
+                  "gemm_type", "gemm_kernel", "gemm_gflops", "frac_of_gemm")]))
 
         # verification
         check(values["verified_rows"] > 0, "%s: verified_rows %s" % (where, row["verified_rows"]))
@@ -351,10 +359,10 @@ def check_table(stdout, rows):
             want = format(float(row["gflops"]), ".1f")
             check(found.group(1) == want, "table %s nq=%d: %s GFLOP/s, CSV gflops %s -> %s"
                   % (tokens[:7], seq, found.group(1), row["gflops"], want))
-            if found.group(2) is not None and row.get("frac_of_sgemm"):
-                want = format(float(row["frac_of_sgemm"]), ".2f")
+            if found.group(2) is not None and row.get("frac_of_gemm"):
+                want = format(float(row["frac_of_gemm"]), ".2f")
                 check(found.group(2) == want, "table %s nq=%d: fraction %s, CSV %s -> %s"
-                      % (tokens[:7], seq, found.group(2), row["frac_of_sgemm"], want))
+                      % (tokens[:7], seq, found.group(2), row["frac_of_gemm"], want))
     check(cells == len(rows), "table has %d cells, CSV %d rows" % (cells, len(rows)))
 
 
@@ -377,6 +385,42 @@ def check_pandas(path, header, row_count):
 
 
 # ---- part 2: an interrupted run ----
+
+
+def reduced_ceilings(attnbench, work):
+    """bf16 and fp16 rows: the GEMM ceiling at the case's type (oneDNN), or a stated reason
+    why there is none, never a silent f32 figure."""
+    out = os.path.join(work, "reduced.csv")
+    command = [attnbench, "bench", "--impl", "naive", "--types", "bf16,f16,f32/f16/f16/f32",
+               "--seq", "32", "--heads", "1", "--dim", "16", "--threads", "1", "--reps", "2",
+               "--min-time", "0.001", "--out", out]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    if not check(run.returncode == 0, "reduced bench: status %d\n%s" % (run.returncode, run.stderr)):
+        return
+    with open(out, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    want_types = {"bf16": "bf16", "f16": "f16", "f32/f16/f16/f32": "f16"}
+    check(sorted(r["types"] for r in rows) == sorted(want_types), "reduced bench rows: %s"
+          % [r["types"] for r in rows])
+    for row in rows:
+        where = "reduced %s" % row["types"]
+        kernel = row["gemm_kernel"]
+        check(row["status"] == "ok", "%s: status %s %s" % (where, row["status"], row["reason"]))
+        check(row["gemm_type"] == want_types.get(row["types"]), "%s: gemm_type %s"
+              % (where, row["gemm_type"]))
+        check(row["sgemm_gflops"] and float(row["sgemm_gflops"]) > 0, "%s: sgemm_gflops '%s'"
+              % (where, row["sgemm_gflops"]))
+        if kernel.startswith("none: "):
+            check(len(kernel) > len("none: ") and not row["gemm_gflops"] and not row["frac_of_gemm"],
+                  "%s: no ceiling, yet numbers '%s' '%s' or no reason" % (
+                      where, row["gemm_gflops"], row["frac_of_gemm"]))
+            continue
+        ok = check(kernel.startswith("onednn ") and (" %s " % row["gemm_type"]) in kernel,
+                   "%s: gemm_kernel '%s'" % (where, kernel))
+        if ok and check(row["gemm_gflops"] and float(row["gemm_gflops"]) > 0,
+                        "%s: gemm_gflops '%s'" % (where, row["gemm_gflops"])):
+            check(close(float(row["frac_of_gemm"]), float(row["gflops"]) / float(row["gemm_gflops"]),
+                        1e-9), "%s: frac_of_gemm %s" % (where, row["frac_of_gemm"]))
 
 
 def interrupted(attnbench, work):
@@ -453,6 +497,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     smoke(args.attnbench, args.work)
+    reduced_ceilings(args.attnbench, args.work)
     interrupted(args.attnbench, args.work)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

@@ -83,16 +83,34 @@ static size_t column(const char *name) {
     return 0;
 }
 
-/* Formats the row; fields gets a NULL sentinel after the last expected field. */
-static char *format_row(double sgemm, const char **fields, size_t capacity) {
-    attn_bench_row row = {&env, "cpus=0-3 OMP_PROC_BIND=unset", &impl, &the_case, 2, 5, &result,
-                          sgemm};
+static attn_ceiling sgemm_ceiling, gemm_ceiling;
+
+/* Formats the row with a GEMM ceiling at the case's type; fields gets a NULL sentinel
+ * after the last expected field. */
+static char *format_row_with(double sgemm, const attn_ceiling *gemm, const char **fields,
+                             size_t capacity) {
+    sgemm_ceiling = (attn_ceiling){ATTN_F32, sgemm, "openblas sgemm (Test)"};
+    gemm_ceiling = gemm ? *gemm : sgemm_ceiling;
+    attn_bench_row row = {&env,
+                          "cpus=0-3 OMP_PROC_BIND=unset",
+                          &impl,
+                          &the_case,
+                          2,
+                          5,
+                          &result,
+                          &sgemm_ceiling,
+                          &gemm_ceiling};
     for (size_t n = 0; n < capacity; n++)
         fields[n] = NULL;
     char *storage = NULL;
     cr_assert_eq(attn_bench_row_fields(&row, fields, &storage), 0);
     cr_assert_not_null(storage);
     return storage;
+}
+
+/* Formats the row of an f32 case: its GEMM ceiling is the sgemm one. */
+static char *format_row(double sgemm, const char **fields, size_t capacity) {
+    return format_row_with(sgemm, NULL, fields, capacity);
 }
 
 static void expect_number(const char **fields, const char *name, double want) {
@@ -175,6 +193,10 @@ Test(bench_report, ok_row_numbers_parse_back_exactly) {
     expect_number(fields, "gbytes_per_s", result.work.bytes / result.stats.median * 1e-9);
     expect_number(fields, "sgemm_gflops", sgemm);
     expect_number(fields, "frac_of_sgemm", result.gflops / sgemm);
+    cr_expect_str_eq(fields[column("gemm_type")], "f32");
+    cr_expect_str_eq(fields[column("gemm_kernel")], "openblas sgemm (Test)");
+    expect_number(fields, "gemm_gflops", sgemm);
+    expect_number(fields, "frac_of_gemm", result.gflops / sgemm);
     expect_number(fields, "verified_rows", 264);
     expect_number(fields, "max_abs_err", result.verify.max_abs_err);
     expect_number(fields, "err_ratio", result.verify.err_ratio);
@@ -389,4 +411,31 @@ Test(bench_report, csv_quotes_reason) {
     cr_assert_eq(*at, '\0', "trailing text after the rows: '%s'", at);
     free(storage);
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+Test(bench_report, reduced_row_has_its_own_gemm_ceiling) {
+    fill_ok_result(7);
+    const char *fields[256];
+    attn_ceiling bf16 = {ATTN_BF16, 250.0 / 3.0, "onednn 2.6.3 matmul bf16 (brg:test)"};
+    char *storage = format_row_with(40.0, &bf16, fields, 256);
+    expect_number(fields, "sgemm_gflops", 40.0);
+    expect_number(fields, "frac_of_sgemm", result.gflops / 40.0);
+    cr_expect_str_eq(fields[column("gemm_type")], "bf16");
+    cr_expect_str_eq(fields[column("gemm_kernel")], bf16.kernel);
+    expect_number(fields, "gemm_gflops", bf16.gflops);
+    expect_number(fields, "frac_of_gemm", result.gflops / bf16.gflops);
+    free(storage);
+}
+
+Test(bench_report, unavailable_gemm_ceiling_leaves_numbers_empty_and_says_why) {
+    fill_ok_result(7);
+    const char *fields[256];
+    attn_ceiling f16 = {ATTN_F16, 0, "none: oneDNN has no matmul for this type on this CPU"};
+    char *storage = format_row_with(40.0, &f16, fields, 256);
+    cr_expect_str_eq(fields[column("gemm_type")], "f16");
+    cr_expect_str_eq(fields[column("gemm_kernel")], f16.kernel);
+    expect_empty(fields, "gemm_gflops");
+    expect_empty(fields, "frac_of_gemm");
+    expect_number(fields, "frac_of_sgemm", result.gflops / 40.0);
+    free(storage);
 }
