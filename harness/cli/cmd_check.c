@@ -34,12 +34,14 @@ static const char check_help[] =
     "  --case 'CASE'     one case in canonical form, e.g. 'b=1 hq=2 hkv=1 nq=17 nkv=33 d=64\n"
     "                    dv=64 window=-1:0 scale=default seed=1 dist=uniform'\n"
     "  --seed N,M        replace every case's seed by each of these (reference computed now)\n"
-    "  --types T         give every case these element types (reference computed now): one\n"
-    "                    for Q, K, V and O (f32, bf16, f16) or four as Q/K/V/O, such as\n"
-    "                    f32/f16/f16/f32; each implementation is judged by the precision\n"
-    "                    contract it declares for them and SKIPPED without one\n"
-    "  --golden DIR      golden set to compare with (default: the suite's committed set,\n"
-    "                    suites/golden/NAME, when it exists; otherwise the reference runs now)\n"
+    "  --types T         give every case these element types: one for Q, K, V and O (f32,\n"
+    "                    bf16, f16) or four as Q/K/V/O, such as f32/f16/f16/f32; each\n"
+    "                    implementation is judged by the precision contract it declares for\n"
+    "                    them and SKIPPED without one\n"
+    "  --golden DIR      golden set to compare with (default: the suite's committed set at\n"
+    "                    the cases' types, suites/golden/NAME for f32, NAME-bf16, NAME-f16,\n"
+    "                    NAME-f32-f16-f16-f32 ('/' as '-'), when it exists; otherwise the\n"
+    "                    reference runs now)\n"
     "  --no-golden       compute the reference now even when a golden set exists\n"
     "  --threads N       threads each implementation may use (default: all cores; at most\n"
     "                    1024, or the number of online CPUs when larger)\n"
@@ -163,24 +165,8 @@ static int parse_options(int argc, char **argv, check_options *o, attn_error *er
         attn_error_prefix(err, "--csv");
         return -1;
     }
-    if (o->golden && (o->no_golden || o->seeds || o->case_text || o->types))
-        return attn_fail_input(err,
-                               "check: --golden cannot go with --no-golden, --seed, --types or "
-                               "--case");
-    return 0;
-}
-
-/* --types: every case of the suite at the given element types, checked again. */
-static int set_types(const check_options *o, attn_suite *suite, attn_error *err) {
-    for (size_t n = 0; o->types && n < suite->count; n++) {
-        attn_case *c = &suite->cases[n];
-        if (attn_case_set(c, "types", o->types, err) || attn_case_check_magnitudes(c, err)) {
-            char text[ATTN_CASE_STRING_MAX];
-            attn_case_format(c, text);
-            attn_error_prefix(err, "--types %s, case '%s'", o->types, text);
-            return -1;
-        }
-    }
+    if (o->golden && (o->no_golden || o->seeds || o->case_text))
+        return attn_fail_input(err, "check: --golden cannot go with --no-golden, --seed or --case");
     return 0;
 }
 
@@ -200,8 +186,10 @@ static int load_cases(const check_options *o, attn_suite *suite, attn_error *err
             attn_suite_load(path, suite, err))
             return -1;
     }
-    if (set_types(o, suite, err))
+    if (o->types && attn_suite_set_types(suite, o->types, err)) {
+        attn_error_prefix(err, "--types %s", o->types);
         return -1;
+    }
     if (!o->seeds)
         return 0;
     attn_suite seeded = *suite;
@@ -239,8 +227,10 @@ static int load_cases(const check_options *o, attn_suite *suite, attn_error *err
     return 0;
 }
 
-/* The golden folder to use, or "" to compute the reference now. */
-static int choose_golden(const check_options *o, char *dir, size_t size, attn_error *err) {
+/* The golden folder to use, or "" to compute the reference now. With --types, the
+ * committed set of the suite at those types (suites/golden/NAME-TYPES), when there is one. */
+static int choose_golden(const check_options *o, const attn_suite *suite, char *dir, size_t size,
+                         attn_error *err) {
     dir[0] = '\0';
     if (o->golden) {
         if (!attn_golden_exists(o->golden))
@@ -249,13 +239,13 @@ static int choose_golden(const check_options *o, char *dir, size_t size, attn_er
         snprintf(dir, size, "%s", o->golden);
         return 0;
     }
-    if (o->no_golden || o->seeds || o->case_text || o->types)
+    if (o->no_golden || o->seeds || o->case_text || suite->count == 0)
         return 0;
     const char *name = o->suite ? o->suite : "conformance";
     if (strchr(name, '/') || strstr(name, ".suite"))
         return 0; /* a suite file of the user's: no committed golden set */
-    snprintf(dir, size, "%s/golden/%s", attn_suites_dir(), name);
-    if (!attn_golden_exists(dir))
+    if (attn_suite_golden_dir(name, &suite->cases[0].problem, dir, size) ||
+        !attn_golden_exists(dir))
         dir[0] = '\0';
     return 0;
 }
@@ -437,7 +427,7 @@ int attn_cmd_check(int argc, char **argv) {
     int status = ATTN_EXIT_OK;
     if (parse_options(argc, argv, &o, &err) ||
         attn_cli_select_impls(o.impls, &impls, &impl_count, &err) || load_cases(&o, &suite, &err) ||
-        choose_golden(&o, golden, sizeof golden, &err) ||
+        choose_golden(&o, &suite, golden, sizeof golden, &err) ||
         attn_cli_configure_runner(o.isolate, o.timeout, &err)) {
         status = attn_cli_report(&err);
         goto done;

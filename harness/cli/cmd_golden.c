@@ -8,13 +8,19 @@
 #include "interrupt.h"
 
 static const char golden_help[] =
-    "usage: attnbench golden --suite NAME|FILE --out DIR\n"
+    "usage: attnbench golden --suite NAME|FILE [--types T] --out DIR\n"
     "\n"
     "Runs the float64 reference on every case of the suite and writes, per case, the\n"
-    "inputs (float32), the outputs and their tolerances (float64) and the case string as\n"
-    ".npy files under DIR/case-NNNN/, with a SHA256SUMS file that `attnbench check` (and\n"
+    "inputs at their element types (q.npy, k.npy, v.npy: float32 '<f4', fp16 '<f2', or bf16\n"
+    "as its raw bits in '<u2', which numpy cannot name), the outputs and their float32-\n"
+    "contract tolerances (float64), the case string (case.txt) and the element types\n"
+    "(types.txt) under DIR/case-NNNN/, with a SHA256SUMS file that `attnbench check` (and\n"
     "`sha256sum -c`) verifies, and the marker file DIR/ATTNBENCH_GOLDEN_SET. The set is\n"
     "built beside DIR (DIR.partial-PID) and moved into place only when complete.\n"
+    "\n"
+    "  --types T   give every case these element types first (as `check --types`: bf16,\n"
+    "              f16, or Q/K/V/O such as f32/f16/f16/f32); `check --types T` on suite\n"
+    "              NAME uses the set at suites/golden/NAME-T ('/' as '-')\n"
     "\n"
     "DIR may be new, an empty folder, or a golden set written by attnbench (with the\n"
     "marker, or case-0001/SHA256SUMS, and nothing else than its case folders): that set\n"
@@ -40,8 +46,9 @@ static void print_help(void) {
 
 int attn_cmd_golden(int argc, char **argv) {
     attn_error err = {0};
-    const char *suite_name = NULL, *out = NULL;
-    const attn_option options[] = {ATTN_TEXT("--suite", &suite_name), ATTN_TEXT("--out", &out)};
+    const char *suite_name = NULL, *out = NULL, *types = NULL;
+    const attn_option options[] = {ATTN_TEXT("--suite", &suite_name), ATTN_TEXT("--out", &out),
+                                   ATTN_TEXT("--types", &types)};
     if (attn_cli_parse(argc, argv, "golden", options, sizeof options / sizeof options[0],
                        print_help, &err))
         return attn_cli_report(&err);
@@ -54,11 +61,17 @@ int attn_cmd_golden(int argc, char **argv) {
     if (attn_suite_resolve(suite_name, path, sizeof path, &err) ||
         attn_suite_load(path, &suite, &err))
         return attn_cli_report(&err);
+    if (types && attn_suite_set_types(&suite, types, &err)) {
+        attn_error_prefix(&err, "--types %s", types);
+        attn_suite_free(&suite);
+        return attn_cli_report(&err);
+    }
     attn_interrupt_install();
     int rc = attn_golden_write_suite(&suite, out, isatty(STDERR_FILENO) ? show_progress : NULL,
                                      &attn_interrupted, &err);
     if (rc == 0)
-        printf("golden: wrote %zu cases of %s to %s\n", suite.count, path, out);
+        printf("golden: wrote %zu cases of %s%s%s to %s\n", suite.count, path,
+               types ? " at types " : "", types ? types : "", out);
     attn_suite_free(&suite);
     if (rc && attn_interrupted) {
         if (isatty(STDERR_FILENO))

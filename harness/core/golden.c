@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "compare.h"
+#include "element_type.h"
 #include "npy.h"
 #include "sha256.h"
 
@@ -21,13 +22,20 @@ enum { FILE_Q, FILE_K, FILE_V, FILE_O, FILE_O_TOL, FILE_LSE, FILE_LSE_TOL, FILE_
 static const char *const file_names[FILE_COUNT] = {"q.npy",     "k.npy",   "v.npy",      "o.npy",
                                                    "o_tol.npy", "lse.npy", "lse_tol.npy"};
 #define CASE_FILE "case.txt"
+/* The element types of the tensors (format 2): "q bf16", ..., and the contract whose bound
+ * o_tol and lse_tol are. Sets of format 1 have none: everything is f32. */
+#define TYPES_FILE "types.txt"
 #define SUMS_FILE "SHA256SUMS"
 /* In every set this module writes: what makes a folder recognisably a golden set that
  * `attnbench golden` may replace (sets written before it are recognised by their layout). */
 #define MARKER_FILE "ATTNBENCH_GOLDEN_SET"
-#define MARKER_TITLE "attnbench golden set, format 1"
+#define MARKER_TITLE_PREFIX "attnbench golden set, format "
+#define MARKER_TITLE MARKER_TITLE_PREFIX "2"
 #define MARKER_BODY                                                                                \
     "Written by `attnbench golden`: case-NNNN/ holds one case, checked by its SHA256SUMS.\n"       \
+    "Its types.txt names the element type of q.npy, k.npy and v.npy: f32 ('<f4'), f16\n"           \
+    "('<f2') or bf16, stored as the raw bits in '<u2' (numpy has no bfloat16: widen with\n"        \
+    "(bits.astype(np.uint32) << 16).view(np.float32)).\n"                                          \
     "`attnbench golden` replaces this folder as a whole: keep nothing else in it.\n"               \
     "cases: "
 
@@ -39,14 +47,28 @@ typedef struct tensor_view {
     size_t count;
 } tensor_view;
 
+/* How an input of the element type is stored in its .npy file. */
+static attn_dtype stored_dtype(int type) {
+    return type == ATTN_BF16 ? ATTN_DTYPE_U16 : type == ATTN_F16 ? ATTN_DTYPE_F16 : ATTN_DTYPE_F32;
+}
+
 static void describe_tensors(attn_case_data *d, tensor_view views[FILE_COUNT]) {
     const attn_problem *p = &d->c.problem;
-    const tensor_view q = {
-        ATTN_DTYPE_F32, 4, {p->batch, p->heads_q, p->seq_q, p->head_dim}, d->q, d->sizes.q};
-    const tensor_view k = {
-        ATTN_DTYPE_F32, 4, {p->batch, p->heads_kv, p->seq_kv, p->head_dim}, d->k, d->sizes.k};
-    const tensor_view v = {
-        ATTN_DTYPE_F32, 4, {p->batch, p->heads_kv, p->seq_kv, p->head_dim_v}, d->v, d->sizes.v};
+    const tensor_view q = {stored_dtype(p->q_type),
+                           4,
+                           {p->batch, p->heads_q, p->seq_q, p->head_dim},
+                           d->q,
+                           d->sizes.q};
+    const tensor_view k = {stored_dtype(p->k_type),
+                           4,
+                           {p->batch, p->heads_kv, p->seq_kv, p->head_dim},
+                           d->k,
+                           d->sizes.k};
+    const tensor_view v = {stored_dtype(p->v_type),
+                           4,
+                           {p->batch, p->heads_kv, p->seq_kv, p->head_dim_v},
+                           d->v,
+                           d->sizes.v};
     const tensor_view o = {
         ATTN_DTYPE_F64, 4, {p->batch, p->heads_q, p->seq_q, p->head_dim_v}, d->o, d->sizes.o};
     const tensor_view lse = {
@@ -91,6 +113,33 @@ static int write_text(const char *path, const char *text, attn_error *err) {
     return 0;
 }
 
+/* The text of TYPES_FILE for the case. o_tol and lse_tol are always the float32
+ * contract's bound on the stored inputs (attn_case_data_compute): check recomputes them
+ * for the contract an implementation declares. */
+static void types_text(const attn_case_data *data, char *out, size_t size) {
+    const attn_problem *p = &data->c.problem;
+    snprintf(out, size, "q %s\nk %s\nv %s\no %s\ntolerance f32\n", attn_type_name(p->q_type),
+             attn_type_name(p->k_type), attn_type_name(p->v_type), attn_type_name(p->o_type));
+}
+
+/* Writes an input tensor at its stored type: floats as they are, 16-bit types as their
+ * encodings (the values are already representable: the generator rounded them). */
+static int write_input(const char *path, const tensor_view *view, int type, attn_error *err) {
+    if (view->dtype == ATTN_DTYPE_F32)
+        return attn_npy_write(path, view->dtype, view->rank, view->shape, view->data, err);
+    uint16_t *bits = malloc(view->count * sizeof *bits + 1);
+    if (!bits)
+        return attn_fail_internal(err, "out of memory writing %s", path);
+    attn_store_elements(type, view->data, bits, (int64_t)view->count);
+    int rc = attn_npy_write(path, view->dtype, view->rank, view->shape, bits, err);
+    free(bits);
+    return rc;
+}
+
+static int input_type(const attn_problem *p, int f) {
+    return f == FILE_Q ? p->q_type : f == FILE_K ? p->k_type : p->v_type;
+}
+
 static int write_case(const attn_case_data *data, const char *case_dir, attn_error *err) {
     if (mkdir(case_dir, 0777) != 0)
         return attn_fail_internal(err, "%s: cannot create folder: %s", case_dir, strerror(errno));
@@ -103,10 +152,18 @@ static int write_case(const attn_case_data *data, const char *case_dir, attn_err
         attn_sha256_file(path, hex, err))
         return -1;
     snprintf(sums + strlen(sums), sizeof sums - strlen(sums), "%s  %s\n", hex, CASE_FILE);
+    char types[512];
+    types_text(data, types, sizeof types);
+    if (join(path, sizeof path, case_dir, TYPES_FILE, err) || write_text(path, types, err) ||
+        attn_sha256_file(path, hex, err))
+        return -1;
+    snprintf(sums + strlen(sums), sizeof sums - strlen(sums), "%s  %s\n", hex, TYPES_FILE);
     for (int f = 0; f < FILE_COUNT; f++) {
+        bool input = f == FILE_Q || f == FILE_K || f == FILE_V;
         if (join(path, sizeof path, case_dir, file_names[f], err) ||
-            attn_npy_write(path, views[f].dtype, views[f].rank, views[f].shape, views[f].data,
-                           err) ||
+            (input ? write_input(path, &views[f], input_type(&data->c.problem, f), err)
+                   : attn_npy_write(path, views[f].dtype, views[f].rank, views[f].shape,
+                                    views[f].data, err)) ||
             attn_sha256_file(path, hex, err))
             return -1;
         snprintf(sums + strlen(sums), sizeof sums - strlen(sums), "%s  %s\n", hex, file_names[f]);
@@ -126,7 +183,8 @@ static bool is_case_folder_name(const char *name) {
  * it while writing ("q.npy.tmp-PID", "q.npy.tmp-PID-N" or the older "q.npy.tmp.PID"), left
  * behind by a killed write. */
 static bool is_case_file_name(const char *name) {
-    if (strcmp(name, CASE_FILE) == 0 || strcmp(name, SUMS_FILE) == 0)
+    if (strcmp(name, CASE_FILE) == 0 || strcmp(name, SUMS_FILE) == 0 ||
+        strcmp(name, TYPES_FILE) == 0)
         return true;
     for (int f = 0; f < FILE_COUNT; f++) {
         size_t n = strlen(file_names[f]);
@@ -162,7 +220,8 @@ static bool marker_matches(const char *path) {
     bool ok = fgets(line, sizeof line, f) != NULL;
     fclose(f);
     line[strcspn(line, "\n")] = '\0';
-    return ok && strcmp(line, MARKER_TITLE) == 0;
+    /* any format: a set of an older attnbench is replaceable too */
+    return ok && strncmp(line, MARKER_TITLE_PREFIX, strlen(MARKER_TITLE_PREFIX)) == 0;
 }
 
 /* Walks dir and its case folders; -1 (errno set) when dir cannot be read. */
@@ -465,16 +524,20 @@ bool attn_golden_exists(const char *dir) {
            S_ISDIR(st.st_mode);
 }
 
-/* Position of a golden file name (FILE_COUNT for case.txt), or -1. */
+/* Position of a golden file name (FILE_COUNT for case.txt, FILE_COUNT + 1 for types.txt),
+ * or -1. */
 static int file_slot(const char *name) {
     for (int f = 0; f < FILE_COUNT; f++)
         if (strcmp(name, file_names[f]) == 0)
             return f;
-    return strcmp(name, CASE_FILE) == 0 ? FILE_COUNT : -1;
+    if (strcmp(name, CASE_FILE) == 0)
+        return FILE_COUNT;
+    return strcmp(name, TYPES_FILE) == 0 ? FILE_COUNT + 1 : -1;
 }
 
-/* Verifies SHA256SUMS: every expected file listed once and matching. */
-static int verify_sums(const char *case_dir, attn_error *err) {
+/* Verifies SHA256SUMS: every expected file listed once and matching (types.txt may be
+ * missing: a set of format 1); *has_types tells whether it is listed. */
+static int verify_sums(const char *case_dir, bool *has_types, attn_error *err) {
     char path[4096], line[4200];
     if (join(path, sizeof path, case_dir, SUMS_FILE, err))
         return -1;
@@ -509,25 +572,74 @@ static int verify_sums(const char *case_dir, attn_error *err) {
                                  file, want, have);
     }
     fclose(f);
-    if (rc == 0 && seen != (1u << (FILE_COUNT + 1)) - 1)
+    const unsigned types_bit = 1u << (FILE_COUNT + 1);
+    *has_types = (seen & types_bit) != 0;
+    if (rc == 0 && (seen & ~types_bit) != (1u << (FILE_COUNT + 1)) - 1)
         rc = attn_fail_input(err, "%s: does not list every golden file", path);
     return rc;
 }
 
-static int load_tensor(const char *case_dir, int f, const tensor_view *view, attn_error *err) {
+static int load_tensor(const char *case_dir, int f, const tensor_view *view, const attn_problem *p,
+                       attn_error *err) {
     char path[4096];
     attn_array array;
-    if (join(path, sizeof path, case_dir, file_names[f], err) || attn_npy_read(path, &array, err))
+    bool input = f == FILE_Q || f == FILE_K || f == FILE_V;
+    if (join(path, sizeof path, case_dir, file_names[f], err) ||
+        (input ? attn_npy_read_input(path, &array, err) : attn_npy_read(path, &array, err)))
         return -1;
     bool same = array.dtype == view->dtype && array.rank == view->rank;
     for (int r = 0; same && r < view->rank; r++)
         same = array.shape[r] == view->shape[r];
     if (!same) {
+        static const char *const descr[] = {"'<f4'", "'<f8'", "'<f2'", "'<u2' (bf16 bits)"};
         attn_array_free(&array);
-        return attn_fail_input(err, "%s: dtype or shape does not match the case", path);
+        return attn_fail_input(err,
+                               "%s: dtype or shape does not match the case: it needs %s of "
+                               "shape (%lld, %lld, %lld%s%.0lld)",
+                               path, descr[view->dtype], (long long)view->shape[0],
+                               (long long)view->shape[1], (long long)view->shape[2],
+                               view->rank == 4 ? ", " : "",
+                               view->rank == 4 ? (long long)view->shape[3] : 0LL);
     }
-    memcpy(view->data, array.data, view->count * (view->dtype == ATTN_DTYPE_F32 ? 4 : 8));
+    if (view->dtype == ATTN_DTYPE_F16 || view->dtype == ATTN_DTYPE_U16)
+        attn_load_elements(input_type(p, f), array.data, view->data, (int64_t)view->count);
+    else
+        memcpy(view->data, array.data, view->count * (view->dtype == ATTN_DTYPE_F32 ? 4 : 8));
     attn_array_free(&array);
+    return 0;
+}
+
+/* Checks types.txt against the case's types (a set of format 1 has none: f32 only). */
+static int check_types_file(const char *case_dir, bool has_types, const attn_case_data *data,
+                            attn_error *err) {
+    char path[4096], want[512], have[512] = "";
+    const attn_problem *p = &data->c.problem;
+    bool all_f32 = p->q_type == ATTN_F32 && p->k_type == ATTN_F32 && p->v_type == ATTN_F32 &&
+                   p->o_type == ATTN_F32;
+    if (join(path, sizeof path, case_dir, TYPES_FILE, err))
+        return -1;
+    if (!has_types)
+        return all_f32 ? 0
+                       : attn_fail_input(err,
+                                         "%s: missing, and the case has reduced element types: "
+                                         "regenerate the set with `attnbench golden`",
+                                         path);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return attn_fail_input(err, "%s: cannot open: %s", path, strerror(errno));
+    size_t length = fread(have, 1, sizeof have - 1, f);
+    fclose(f);
+    have[length] = '\0';
+    types_text(data, want, sizeof want);
+    if (strcmp(have, want) != 0) {
+        char types[64];
+        attn_case_types_text(p, types, sizeof types);
+        return attn_fail_input(err,
+                               "%s does not describe the case's element types (%s) and "
+                               "float32 tolerances: the golden set is stale or edited, "
+                               "regenerate it with `attnbench golden`",
+                               path, types);
+    }
     return 0;
 }
 
@@ -537,7 +649,7 @@ static int load_tensor(const char *case_dir, int f, const tensor_view *view, att
  * and LSE = -inf (tolerance 0) for a row with no visible key. */
 static int check_golden_values(const char *case_dir, int f, const tensor_view *view,
                                const attn_problem *problem, attn_error *err) {
-    if (view->dtype == ATTN_DTYPE_F32) { /* an input: finite, as generated inputs are */
+    if (f == FILE_Q || f == FILE_K || f == FILE_V) { /* finite, as generated inputs are */
         const char *tensor = f == FILE_Q ? "Q" : f == FILE_K ? "K" : "V";
         if (attn_check_inputs_finite(tensor, view->data, view->count, err) == 0)
             return 0;
@@ -573,7 +685,8 @@ int attn_golden_load(const char *dir, size_t index, const attn_case *expected, a
     char want[ATTN_CASE_STRING_MAX];
     if (format_path(case_dir, sizeof case_dir, "%s/case-%04zu", dir, index + 1))
         return attn_fail_input(err, "golden folder path too long: %s", dir);
-    if (verify_sums(case_dir, err) || join(path, sizeof path, case_dir, CASE_FILE, err))
+    bool has_types = false;
+    if (verify_sums(case_dir, &has_types, err) || join(path, sizeof path, case_dir, CASE_FILE, err))
         return -1;
     FILE *f = fopen(path, "r");
     if (!f)
@@ -596,10 +709,14 @@ int attn_golden_load(const char *dir, size_t index, const attn_case *expected, a
                                path, stored, index + 1, want);
     if (attn_case_data_alloc(expected, data, err))
         return -1;
+    if (check_types_file(case_dir, has_types, data, err)) {
+        attn_case_data_free(data);
+        return -1;
+    }
     tensor_view views[FILE_COUNT];
     describe_tensors(data, views);
     for (int t = 0; t < FILE_COUNT; t++)
-        if (load_tensor(case_dir, t, &views[t], err) ||
+        if (load_tensor(case_dir, t, &views[t], &expected->problem, err) ||
             check_golden_values(case_dir, t, &views[t], &expected->problem, err)) {
             attn_case_data_free(data);
             return -1;

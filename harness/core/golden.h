@@ -2,7 +2,10 @@
  * and the case string, as .npy files numpy can load, checksummed in sha256sum(1) format.
  *
  *   DIR/case-0001/case.txt     canonical case string
- *   DIR/case-0001/q.npy ...    q, k, v (float32); o, o_tol, lse, lse_tol (float64)
+ *   DIR/case-0001/types.txt    element types: "q bf16", "k ..", "v ..", "o ..", and
+ *                              "tolerance f32" (absent in sets of format 1: all f32)
+ *   DIR/case-0001/q.npy ...    q, k, v at their types ('<f4', fp16 '<f2', bf16 bits '<u2');
+ *                              o, o_tol, lse, lse_tol (float64; the float32 contract's bound)
  *   DIR/case-0001/SHA256SUMS   checksums of the files above (`sha256sum -c` verifies)
  *   DIR/ATTNBENCH_GOLDEN_SET   marker: a folder `attnbench golden` wrote and may replace
  */

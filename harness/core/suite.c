@@ -432,3 +432,30 @@ void attn_suite_free(attn_suite *suite) {
     free(suite->cases);
     memset(suite, 0, sizeof *suite);
 }
+
+int attn_suite_set_types(attn_suite *suite, const char *types, attn_error *err) {
+    for (size_t n = 0; n < suite->count; n++) {
+        attn_case *c = &suite->cases[n];
+        if (attn_case_set(c, "types", types, err) || attn_case_check_magnitudes(c, err)) {
+            char text[ATTN_CASE_STRING_MAX];
+            attn_case_format(c, text);
+            attn_error_prefix(err, "case '%s'", text);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int attn_suite_golden_dir(const char *name, const attn_problem *types, char *dir, size_t size) {
+    char suffix[64] = "";
+    if (attn_case_types_text(types, suffix + 1, sizeof suffix - 1)) {
+        suffix[0] = '-';
+        for (char *c = suffix; *c; c++)
+            if (*c == '/')
+                *c = '-';
+    } else {
+        suffix[0] = '\0';
+    }
+    int n = snprintf(dir, size, "%s/golden/%s%s", attn_suites_dir(), name, suffix);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}

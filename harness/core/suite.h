@@ -41,6 +41,15 @@ int attn_suite_load(const char *path, attn_suite *suite, attn_error *err);
 /* Parses suite text held in memory; origin names it in messages. */
 int attn_suite_parse_text(const char *text, const char *origin, attn_suite *suite, attn_error *err);
 
+/* Gives every case of the suite the element types text names (a case's "types" value:
+ * "bf16", "f32/f16/f16/f32"); an error names the case that cannot take them. */
+int attn_suite_set_types(attn_suite *suite, const char *types, attn_error *err);
+
+/* The folder of a named suite's committed golden set at a case's element types:
+ * suites/golden/NAME for f32, suites/golden/NAME-bf16, NAME-f32-f16-f16-f32 ("/" as "-").
+ * -1 when it does not fit. */
+int attn_suite_golden_dir(const char *name, const attn_problem *types, char *dir, size_t size);
+
 void attn_suite_free(attn_suite *suite);
 
 #endif

@@ -77,8 +77,13 @@ if [ "${1:-}" = --inner ]; then
   # 3. check: judged against the installed golden set.
   cd "$(fresh_dir check)"
   run check "$attnbench" check --impl naive --quiet
-  grep -qF "reference: $data/suites/golden/conformance" "$work/log/check" ||
+  grep -qF "reference: $data/suites/golden/conformance;" "$work/log/check" ||
     fail "check did not use the golden set under $data"
+  # 3b. at a reduced element type: the installed set of that type.
+  cd "$(fresh_dir check-bf16)"
+  run check-bf16 "$attnbench" check --impl naive --types bf16 --quiet
+  grep -qF "reference: $data/suites/golden/conformance-bf16;" "$work/log/check-bf16" ||
+    fail "check --types bf16 did not use the bf16 golden set under $data"
 
   # 4. bench: the report goes to the current directory.
   bench_args=(--seq 32 --heads 1 --threads 1 --reps 3 --min-time 0.001 --no-ceiling)

@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 """Independent cross-check of attnbench in numpy (float64), sharing no code with it.
 
-1. Golden set: verifies the SHA256SUMS, regenerates the inputs of uniform cases from the
-   generator documented in harness/core/generate.h, and recomputes the outputs and LSE of
-   cases covering every feature of design.md section 1.
+1. Golden sets (f32, and at reduced element types): verifies the SHA256SUMS, reads the
+   element types from types.txt (bf16 inputs are raw '<u2' bits, which numpy cannot name,
+   fp16 '<f2'), regenerates the inputs of uniform cases from the generator documented in
+   harness/core/generate.h (rounded to nearest even at the type, in numpy), and recomputes
+   the outputs, LSE and float32-contract tolerances of cases covering every feature of
+   design.md section 1.
 2. `attnbench run`: feeds tensors drawn by numpy's own generator (inputs attnbench has
    never seen) to every built-in implementation and to `--impl reference`, and compares
    with a numpy computation of the same mask, GQA and scale rules.
@@ -123,6 +126,33 @@ def generated_uniform(seed, stream, count):
     return out
 
 
+STORED_DTYPE = {"f32": np.float32, "f16": np.float16, "bf16": np.uint16}
+
+
+def read_types(folder):
+    """types.txt of a case: {"q": "bf16", ..., "tolerance": "f32"}; all f32 without one."""
+    path = os.path.join(folder, "types.txt")
+    if not os.path.exists(path):
+        return {"q": "f32", "k": "f32", "v": "f32", "o": "f32", "tolerance": "f32"}
+    with open(path) as f:
+        return dict(line.split(None, 1) for line in f.read().splitlines())
+
+
+def widen(x, type_name):
+    """The float32 values of a stored input."""
+    if type_name == "bf16":
+        return (x.astype(np.uint32) << 16).view(np.float32)
+    return x.astype(np.float32)
+
+
+def rounded(x, type_name):
+    """float32 values rounded to nearest even at the type, as the stored bits or values."""
+    if type_name == "bf16":
+        bits = x.view(np.uint32).astype(np.uint64)
+        return ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
+    return x.astype(np.float16) if type_name == "f16" else x
+
+
 def check_golden(golden, tally):
     cases = sorted(name for name in os.listdir(golden) if name.startswith("case-"))
     tally.check(len(cases) > 50, f"golden set {golden} has {len(cases)} cases")
@@ -138,14 +168,19 @@ def check_golden(golden, tally):
         with open(os.path.join(folder, "case.txt")) as f:
             text = f.read().strip()
         case = parse_case(text)
-        q, k, v = (np.load(os.path.join(folder, x + ".npy")) for x in "qkv")
-        tally.check(q.dtype == np.float32 and q.shape == (case["b"], case["hq"], case["nq"], case["d"]),
-                    f"{name}: q dtype/shape")
+        types = read_types(folder)
+        tally.check(types.get("tolerance") == "f32", f"{name}: types.txt tolerance {types}")
+        stored = {x: np.load(os.path.join(folder, x + ".npy")) for x in "qkv"}
+        for x in "qkv":
+            tally.check(stored[x].dtype == STORED_DTYPE[types[x]],
+                        f"{name}: {x}.npy is {stored[x].dtype}, types.txt says {types[x]}")
+        q, k, v = (widen(stored[x], types[x]) for x in "qkv")
+        tally.check(q.shape == (case["b"], case["hq"], case["nq"], case["d"]), f"{name}: q shape")
         if case["dist"] == "uniform" and q.size <= 4096:
-            tally.check(np.array_equal(q.ravel(), generated_uniform(case["seed"], 0, q.size)),
-                        f"{name}: q regenerated from the documented generator")
-            tally.check(np.array_equal(v.ravel(), generated_uniform(case["seed"], 2, v.size)),
-                        f"{name}: v regenerated from the documented generator")
+            for x, stream in (("q", 0), ("v", 2)):
+                want = rounded(generated_uniform(case["seed"], stream, stored[x].size), types[x])
+                tally.check(np.array_equal(stored[x].ravel(), want),
+                            f"{name}: {x} regenerated from the documented generator at {types[x]}")
         # Recompute a spread of cases: every feature is touched, the suite is not re-run whole.
         feature = (case["nq"] == case["nkv"], case["hq"] == case["hkv"], case["d"] == case["dv"],
                    case["left"], case["right"], case["dist"], case["b"] > 1)
@@ -162,7 +197,7 @@ def check_golden(golden, tally):
         tally.check(same_inf and np.all(np.abs(lse[finite] - lse_ref[finite]) <= 1e-12 * (1 + np.abs(lse[finite]))),
                     f"{name}: golden LSE vs numpy ({text})")
         tally.check(np.allclose(tol, tol_ref, rtol=1e-6, atol=0), f"{name}: golden tolerance vs numpy ({text})")
-    print(f"golden: recomputed {len(features)}+ cases of {len(cases)} in numpy")
+    print(f"golden {os.path.basename(golden)}: recomputed {len(features)}+ cases of {len(cases)} in numpy")
 
 
 def unseen_problems(rng):
@@ -244,11 +279,13 @@ def check_run(attnbench, work, tally):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--attnbench", required=True)
-    parser.add_argument("--golden", required=True)
+    parser.add_argument("--golden", required=True, action="append",
+                        help="a golden set (repeat for several)")
     parser.add_argument("--work", required=True)
     options = parser.parse_args()
     tally = Tally()
-    check_golden(options.golden, tally)
+    for golden in options.golden:
+        check_golden(golden, tally)
     check_run(options.attnbench, options.work, tally)
     print(f"{tally.passed} passed, {tally.failed} failed")
     return 1 if tally.failed else 0

@@ -31,7 +31,7 @@ a = np.load(path)
 a.reshape(-1)[index] = value
 np.save(path, a)
 PY
-  (cd "$set/$case" && sha256sum case.txt q.npy k.npy v.npy o.npy o_tol.npy lse.npy lse_tol.npy >SHA256SUMS)
+  (cd "$set/$case" && sha256sum case.txt types.txt q.npy k.npy v.npy o.npy o_tol.npy lse.npy lse_tol.npy >SHA256SUMS)
   (cd "$set/$case" && sha256sum -c --quiet SHA256SUMS) || { bad "$label: checksums not regenerated"; return; }
   "$attnbench" check --impl naive --golden "$set" --quiet >"$work/$label.out" 2>"$work/$label.err"
   local status=$?
