@@ -12,6 +12,7 @@
 #include "bench.h"
 #include "bench_report.h"
 #include "ceiling.h"
+#include "roofs.h"
 #include "cli.h"
 #include "csv.h"
 #include "case_data.h"
@@ -51,7 +52,10 @@ static const char bench_help[] =
     "call 'error', never a speed. In the same run, a library GEMM at each case's QK^T shape\n"
     "gives the machine's ceiling: OpenBLAS sgemm (sgemm_gflops, frac_of_sgemm), and for bf16\n"
     "and fp16 cases oneDNN's matmul at that type (gemm_type, gemm_kernel, gemm_gflops,\n"
-    "frac_of_gemm).\n"
+    "frac_of_gemm); and the roofs of a roofline at each thread count: independent\n"
+    "multiply-add chains on the widest vector unit (peak_gflops, frac_of_peak; bf16 dot\n"
+    "products for bf16 cases where the CPU has them) and a streaming read of a buffer\n"
+    "much larger than the last-level cache (bandwidth_gbps, frac_of_bandwidth).\n"
     "\n"
     "With no sweep options it runs the embedded default: every built-in implementation,\n"
     "n = 128..4096 by doubling, 1 and 8 heads, d = 64, global and causal, 1 thread and\n"
@@ -79,7 +83,7 @@ static const char bench_help[] =
     "                  call is stopped at the budget: plugin code runs in a worker, and so\n"
     "                  does a built-in's first call, before its rate is known)\n"
     "  --mem-cap GIB   memory cap of one case (default: half the machine's memory)\n"
-    "  --no-ceiling    do not measure the GEMM ceilings\n"
+    "  --no-ceiling    do not measure the GEMM ceilings and the roofs\n"
     "  --layout L      tensor layout handed to the implementations (default bhsd; bshd\n"
     "                  and view need the strides capability)\n"
     "  --timeout S     a call of code in a worker that makes no progress for S seconds is\n"
@@ -449,13 +453,17 @@ typedef struct sweep {
     size_t counts[ATTN_BENCH_STATUS_COUNT];
 } sweep;
 
-/* The sgemm ceiling, and the GEMM ceiling at the case's element type (the same one for
- * f32 cases). */
+/* The sgemm ceiling, the GEMM ceiling at the case's element type (the same one for f32
+ * cases), and the compute and bandwidth roofs at the thread count. */
 static int measure_ceilings(const attn_case *c, int threads, const bench_options *o,
-                            attn_ceiling *sgemm, attn_ceiling *gemm, attn_error *err) {
+                            attn_ceiling *sgemm, attn_ceiling *gemm, attn_roof *peak,
+                            attn_roof *bandwidth, attn_error *err) {
     attn_timing_options timing = {o->min_time, o->reps, fmin(o->budget, 2.0)};
     const attn_problem *p = &c->problem;
     bool measured_now = false;
+    if (attn_compute_roof(gemm->type, threads, &timing, peak, &measured_now, err) ||
+        attn_bandwidth_roof(threads, &timing, bandwidth, &measured_now, err))
+        return -1;
     if (attn_gemm_ceiling(ATTN_F32, p->seq_q, p->seq_kv, p->head_dim, threads, &timing, sgemm,
                           &measured_now, err))
         return -1;
@@ -495,10 +503,12 @@ static int run_one(sweep *s, size_t impl_index, size_t thread_index, const attn_
     if (result.status == ATTN_BENCH_OK)
         *rate = result.work.flops / result.stats.median;
     attn_ceiling sgemm = {.type = ATTN_F32}, gemm = {.type = attn_ceiling_type(&c->problem)};
+    attn_roof peak = {0}, bandwidth = {0};
     if (!o->no_ceiling && result.status == ATTN_BENCH_OK &&
-        measure_ceilings(c, threads, o, &sgemm, &gemm, err))
+        measure_ceilings(c, threads, o, &sgemm, &gemm, &peak, &bandwidth, err))
         return -1;
-    attn_bench_row row = {&s->env, s->affinity, impl, c, threads, o->reps, &result, &sgemm, &gemm};
+    attn_bench_row row = {&s->env, s->affinity, impl,  c,     threads,   o->reps,
+                          &result, &sgemm,      &gemm, &peak, &bandwidth};
     const char *fields[128];
     char *storage = NULL;
     if (attn_bench_row_fields(&row, fields, &storage))

@@ -11,27 +11,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* clang-format off */
 const char *const attn_bench_columns[] = {
-    "schema",        "run_id",         "timestamp_utc", "git_commit",     "host",
-    "cpu",           "cores",          "compiler",      "compiler_flags", "blas",
-    "blas_core",     "blas_threading", "blas_note",     "openmp",         "impl",
-    "case",          "batch",          "heads_q",       "heads_kv",       "seq_q",
-    "seq_kv",        "head_dim",       "head_dim_v",    "window_left",    "window_right",
-    "scale",         "dist",           "seed",          "threads",        "affinity",
-    "reps",          "iterations",     "time_min_s",    "time_median_s",  "time_mean_s",
-    "time_stddev_s", "time_cv",        "warmup_s",      "flops",          "bytes",
-    "gflops",        "gbytes_per_s",   "sgemm_gflops",  "frac_of_sgemm",  "status",
-    "reason",        "verified_rows",  "max_abs_err",   "err_ratio",      "memory_bytes",
-    "samples_s",     "layout",         "timed_calls",   "blas_coretype",  "kernel_isa",
-    "types",         "contract",       "gemm_type",     "gemm_kernel",    "gemm_gflops",
-    "frac_of_gemm"};
+    "schema", "run_id", "timestamp_utc", "git_commit", "host",
+    "cpu", "cores", "compiler", "compiler_flags", "blas",
+    "blas_core", "blas_threading", "blas_note", "openmp", "impl",
+    "case", "batch", "heads_q", "heads_kv", "seq_q",
+    "seq_kv", "head_dim", "head_dim_v", "window_left", "window_right",
+    "scale", "dist", "seed", "threads", "affinity",
+    "reps", "iterations", "time_min_s", "time_median_s", "time_mean_s",
+    "time_stddev_s", "time_cv", "warmup_s", "flops", "bytes",
+    "gflops", "gbytes_per_s", "sgemm_gflops", "frac_of_sgemm", "status",
+    "reason", "verified_rows", "max_abs_err", "err_ratio", "memory_bytes",
+    "samples_s", "layout", "timed_calls", "blas_coretype", "kernel_isa",
+    "types", "contract", "gemm_type", "gemm_kernel", "gemm_gflops",
+    "frac_of_gemm", "peak_gflops", "peak_kernel", "frac_of_peak", "bandwidth_gbps",
+    "bandwidth_kernel", "frac_of_bandwidth"};
+/* clang-format on */
 const size_t attn_bench_column_count = sizeof attn_bench_columns / sizeof attn_bench_columns[0];
 
 /* Appends printf-formatted text to a growing buffer; records where each field starts. */
 typedef struct field_builder {
     char *text;
     size_t length, capacity;
-    size_t starts[64];
+    size_t starts[96];
     size_t count;
     bool failed;
 } field_builder;
@@ -60,6 +63,10 @@ static void append(field_builder *f, bool new_field, const char *format, va_list
     va_end(copy);
     if (f->failed || n < 0 || !grow(f, f->length + (size_t)n + 1))
         return;
+    if (new_field && f->count == sizeof f->starts / sizeof f->starts[0]) {
+        f->failed = true; /* more fields than columns: caught by the caller's count check */
+        return;
+    }
     if (new_field) {
         f->starts[f->count++] = f->length;
         f->length++; /* room for this field's terminator */
@@ -167,6 +174,14 @@ int attn_bench_row_fields(const attn_bench_row *row, const char **fields, char *
     add(&f, "%s", row->gemm->kernel);
     add_number(&f, gemm > 0, gemm);
     add_number(&f, timed && gemm > 0, gemm > 0 ? r->gflops / gemm : 0);
+    const double peak = row->peak->value, bandwidth = row->bandwidth->value;
+    add_number(&f, peak > 0, peak);
+    add(&f, "%s", row->peak->kernel);
+    add_number(&f, timed && peak > 0, peak > 0 ? r->gflops / peak : 0);
+    add_number(&f, bandwidth > 0, bandwidth);
+    add(&f, "%s", row->bandwidth->kernel);
+    add_number(&f, timed && bandwidth > 0,
+               bandwidth > 0 ? r->work.bytes / r->stats.median * 1e-9 / bandwidth : 0);
     if (f.failed || f.count != attn_bench_column_count) {
         free(f.text);
         return -1;

@@ -6,6 +6,7 @@
 #include "attnbench.h"
 #include "bench.h"
 #include "environment.h"
+#include "roofs.h"
 
 #define ATTN_BENCH_SCHEMA "attnbench-bench-1"
 
@@ -22,6 +23,8 @@ typedef struct attn_bench_row {
     const attn_bench_result *result;
     const attn_ceiling *sgemm; /* gflops 0: not measured */
     const attn_ceiling *gemm;  /* at the case's element type (ceiling.h) */
+    const attn_roof *peak;     /* compute roof (roofs.h); value 0: not measured */
+    const attn_roof *bandwidth;
 } attn_bench_row;
 
 /* Formats every field of the row; fields[i] points into storage (freed by the caller

@@ -311,6 +311,16 @@ def smoke(attnbench, work):
               "%s: f32 GEMM ceiling columns %s" % (where, [row.get(c) for c in (
                   "gemm_type", "gemm_kernel", "gemm_gflops", "frac_of_gemm")]))
 
+        # the roofs: measured, named, and the fractions their definitions
+        for roof, kernel, frac, rate in (("peak_gflops", "peak_kernel", "frac_of_peak", gflops),
+                                         ("bandwidth_gbps", "bandwidth_kernel", "frac_of_bandwidth",
+                                          values["gbytes_per_s"])):
+            value = float(row.get(roof) or 0)
+            if check(value > 0 and row.get(kernel), "%s: %s '%s', %s '%s'"
+                     % (where, roof, row.get(roof), kernel, row.get(kernel))):
+                check(close(float(row[frac]), rate / value, 1e-9), "%s: %s %s, want %r"
+                      % (where, frac, row[frac], rate / value))
+
         # verification
         check(values["verified_rows"] > 0, "%s: verified_rows %s" % (where, row["verified_rows"]))
         check(values["verified_rows"] <= case["b"] * case["hq"] * case["nq"],

@@ -228,6 +228,27 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from runner import run_tests  # noqa: E402  (beside this file)
 
 
+@test
+def roofline_under_measured_roofs(ctx):
+    header, rows = read_csv(ctx.small_csv)
+    extra = ["peak_gflops", "peak_kernel", "bandwidth_gbps", "bandwidth_kernel"]
+    for row in rows:
+        threads = int(row["threads"])
+        row.update(peak_gflops=str(100.0 * threads), peak_kernel="avx512 fma f32, 16 chains",
+                   bandwidth_gbps=str(12.5 * threads), bandwidth_kernel="streaming read of 256 MiB")
+    with_roofs = write_csv(ctx.path("roofs.csv"), header + [h for h in extra if h not in header], rows)
+    result = ctx.run_plot(with_roofs, "--roofline", out="roofline")
+    assert result.returncode == 0, result.stderr
+    names = sorted(os.path.basename(f) for f in written(result.stdout))
+    assert "roofline.png" in names and len(names) == len(FIGURES) + 1, names
+    size = check_png(ctx.path(os.path.join("roofline", "roofline.png")))
+    plain = ctx.run_plot(ctx.small_csv, "--roofline", out="no-roofs")
+    assert plain.returncode == 0, plain.stderr
+    assert "no roofline plot: no ok row with peak_gflops and bandwidth_gbps" in plain.stdout, plain.stdout
+    assert len(written(plain.stdout)) == len(FIGURES), plain.stdout
+    return f"roofline.png ({size // 1000} kB) with roofs; without them the figure is skipped, said"
+
+
 def main():
     return run_tests("Tests of scripts/plot.", "attnbench-test-plot-", TESTS, Context)
 

@@ -84,6 +84,8 @@ static size_t column(const char *name) {
 }
 
 static attn_ceiling sgemm_ceiling, gemm_ceiling;
+static attn_roof peak_roof = {250.0, "avx512 fma f32, 16 chains"};
+static attn_roof bandwidth_roof = {40.0 / 3.0, "streaming read of 256 MiB"};
 
 /* Formats the row with a GEMM ceiling at the case's type; fields gets a NULL sentinel
  * after the last expected field. */
@@ -99,7 +101,9 @@ static char *format_row_with(double sgemm, const attn_ceiling *gemm, const char 
                           5,
                           &result,
                           &sgemm_ceiling,
-                          &gemm_ceiling};
+                          &gemm_ceiling,
+                          &peak_roof,
+                          &bandwidth_roof};
     for (size_t n = 0; n < capacity; n++)
         fields[n] = NULL;
     char *storage = NULL;
@@ -197,6 +201,13 @@ Test(bench_report, ok_row_numbers_parse_back_exactly) {
     cr_expect_str_eq(fields[column("gemm_kernel")], "openblas sgemm (Test)");
     expect_number(fields, "gemm_gflops", sgemm);
     expect_number(fields, "frac_of_gemm", result.gflops / sgemm);
+    expect_number(fields, "peak_gflops", peak_roof.value);
+    cr_expect_str_eq(fields[column("peak_kernel")], peak_roof.kernel);
+    expect_number(fields, "frac_of_peak", result.gflops / peak_roof.value);
+    expect_number(fields, "bandwidth_gbps", bandwidth_roof.value);
+    cr_expect_str_eq(fields[column("bandwidth_kernel")], bandwidth_roof.kernel);
+    expect_number(fields, "frac_of_bandwidth",
+                  result.work.bytes / result.stats.median * 1e-9 / bandwidth_roof.value);
     expect_number(fields, "verified_rows", 264);
     expect_number(fields, "max_abs_err", result.verify.max_abs_err);
     expect_number(fields, "err_ratio", result.verify.err_ratio);
@@ -437,5 +448,21 @@ Test(bench_report, unavailable_gemm_ceiling_leaves_numbers_empty_and_says_why) {
     expect_empty(fields, "gemm_gflops");
     expect_empty(fields, "frac_of_gemm");
     expect_number(fields, "frac_of_sgemm", result.gflops / 40.0);
+    free(storage);
+}
+
+Test(bench_report, roofs_not_measured_leave_their_columns_empty) {
+    fill_ok_result(7);
+    const char *fields[256];
+    const attn_roof peak = peak_roof, bandwidth = bandwidth_roof;
+    peak_roof = (attn_roof){0};
+    bandwidth_roof = (attn_roof){0};
+    char *storage = format_row(40.0, fields, 256);
+    peak_roof = peak;
+    bandwidth_roof = bandwidth;
+    static const char *const empty[] = {"peak_gflops",    "peak_kernel",      "frac_of_peak",
+                                        "bandwidth_gbps", "bandwidth_kernel", "frac_of_bandwidth"};
+    for (size_t n = 0; n < sizeof empty / sizeof empty[0]; n++)
+        expect_empty(fields, empty[n]);
     free(storage);
 }
