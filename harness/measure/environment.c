@@ -158,7 +158,7 @@ const char *attn_kernel_isa(const attn_environment *env, const attn_impl *impl) 
                                                                                 : env->kernel_isa;
     /* The built-ins whose inner loops are impls/simd_ops.h's table: the tile kernel
      * (blocked, omp, local) and blas's row softmax. */
-    static const char *const table_users[] = {"blocked", "omp", "local", "blas"};
+    static const char *const table_users[] = {"blocked", "omp", "local", "blas", "decode"};
     if (attn_impl_origin(impl) == NULL)
         for (size_t n = 0; n < sizeof table_users / sizeof table_users[0]; n++)
             if (strcmp(impl->name, table_users[n]) == 0)

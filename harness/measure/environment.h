@@ -35,7 +35,8 @@ void attn_environment_read(attn_environment *env);
 const char *attn_kernel_table(void);
 
 /* The kernel table an implementation runs: env->kernel_isa for the built-ins built on
- * impls/simd_ops.h (blocked, omp, local, blas), "n/a" for the others (naive, plugins). */
+ * impls/simd_ops.h (blocked, omp, local, blas, decode), "n/a" for the others (naive,
+ * plugins). */
 const char *attn_kernel_isa(const attn_environment *env, const attn_impl *impl);
 
 /* True when OpenBLAS picked a generic core although the CPU supports a better one;

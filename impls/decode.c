@@ -1,0 +1,253 @@
+/* decode: few query rows against a long KV cache (the decode steps of inference); any
+ * other case is computed too, a tile of rows at a time without splits. The
+ * query rows of every query head that shares a KV head (a GQA group, G x Nq rows, in
+ * tiles of up to 64) are computed together, so K and V are read once per KV head instead
+ * of once per query head; and the keys are cut into splits computed in parallel (split-KV),
+ * each giving a partial maximum, sum and unnormalised output per row, combined exactly
+ * afterwards through their log-sum-exp. The number of splits depends only on the
+ * problem, so the result is bitwise the same for every thread count. Rows across lanes,
+ * with simd_ops.h's operations; other element types are widened to f32 first. */
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "attnbench.h"
+#include "f32_views.h"
+#include "simd_ops.h"
+#include "workspace.h"
+
+#define ROWS ATTN_TILE_ROWS
+#define GROUP ATTN_ROW_GROUP
+#define KEY_TILE 64
+/* Keys per split at least (a multiple of KEY_TILE), and the most splits of one KV head. */
+#define SPLIT_KEYS 512
+#define MAX_SPLIT_ROWS 256
+#define LOG2_E 1.4426950408889634
+#define LN_2 0.6931471805599453
+
+static int64_t group_rows(const attn_problem *p) {
+    return p->heads_q / p->heads_kv * p->seq_q;
+}
+
+static int64_t row_blocks(const attn_problem *p) {
+    return (group_rows(p) + ROWS - 1) / ROWS;
+}
+
+/* Splits of each KV head's keys: enough to give the threads work when B x Hkv is small,
+ * with at most MAX_SPLIT_ROWS partial rows per KV head; one when the group has more rows
+ * than a tile (a prefill: its row tiles are work enough). */
+static int64_t split_count(const attn_problem *p) {
+    if (group_rows(p) > ROWS)
+        return 1;
+    int64_t splits = (p->seq_kv + SPLIT_KEYS - 1) / SPLIT_KEYS;
+    int64_t most = MAX_SPLIT_ROWS / group_rows(p);
+    if (most < 1)
+        most = 1;
+    if (splits > most)
+        splits = most;
+    return splits < 1 ? 1 : splits;
+}
+
+static int64_t split_keys(const attn_problem *p) {
+    const int64_t splits = split_count(p);
+    const int64_t per = (p->seq_kv + splits - 1) / splits;
+    return (per + KEY_TILE - 1) / KEY_TILE * KEY_TILE;
+}
+
+/* One thread's tile state, carved from its slice of the workspace. */
+typedef struct decode_tile {
+    float *qt, *ot, *s, *m, *sum, *rescale;
+    int32_t *first_rel, *last_rel;
+    int64_t *first, *last;
+} decode_tile;
+
+static void *take(char *base, size_t *offset, size_t bytes) {
+    void *at = base ? base + *offset : NULL;
+    *offset += (bytes + 63) / 64 * 64;
+    return at;
+}
+
+static size_t carve(const attn_problem *p, char *base, decode_tile *t) {
+    const size_t lanes = ROWS * sizeof(float);
+    size_t offset = 0;
+    t->qt = take(base, &offset, (size_t)p->head_dim * lanes);
+    t->ot = take(base, &offset, (size_t)p->head_dim_v * lanes);
+    t->s = take(base, &offset, KEY_TILE * lanes);
+    t->m = take(base, &offset, lanes);
+    t->sum = take(base, &offset, lanes);
+    t->rescale = take(base, &offset, lanes);
+    t->first_rel = take(base, &offset, ROWS * sizeof(int32_t));
+    t->last_rel = take(base, &offset, ROWS * sizeof(int32_t));
+    t->first = take(base, &offset, ROWS * sizeof(int64_t));
+    t->last = take(base, &offset, ROWS * sizeof(int64_t));
+    return offset;
+}
+
+/* Partial results: per (batch, KV head, split, row) the maximum and sum (log2 units) and
+ * Dv unnormalised outputs. */
+static size_t partial_floats(const attn_problem *p) {
+    return (size_t)(p->batch * p->heads_kv * split_count(p) * group_rows(p)) *
+           (size_t)(p->head_dim_v + 2);
+}
+
+static size_t kernel_bytes(const attn_problem *p, int threads) {
+    decode_tile unused;
+    const size_t slice = carve(p, NULL, &unused);
+    return (size_t)(threads > 0 ? threads : 1) * slice +
+           (partial_floats(p) * sizeof(float) + 63) / 64 * 64;
+}
+
+static size_t decode_workspace_size(void *context, const attn_problem *p, int threads) {
+    (void)context;
+    return kernel_bytes(p, threads) + attn_f32_views_size(p);
+}
+
+static int64_t clamp(int64_t x, int64_t lo, int64_t hi) {
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* Rows [row0, row0 + 64) of KV head kv's group (row r: query head kv G + r / Nq, query
+ * r % Nq) of batch b against the keys of split `split`; partial holds the group's rows. */
+static void run_split(const attn_simd_ops *ops, const attn_args *a, int64_t b, int64_t kv,
+                      int64_t row0, int64_t split, decode_tile *t, float *partial) {
+    const attn_problem *p = a->problem;
+    const int64_t g_count = p->heads_q / p->heads_kv, nq = p->seq_q;
+    const int64_t rows = group_rows(p) - row0 < ROWS ? group_rows(p) - row0 : ROWS;
+    const int64_t d = p->head_dim, dv = p->head_dim_v, per = split_keys(p);
+    /* the last splits may be empty: per is rounded up to whole key tiles */
+    const int64_t k1 = (split + 1) * per < p->seq_kv ? (split + 1) * per : p->seq_kv;
+    const int64_t k0 = split * per < k1 ? split * per : k1;
+    const float factor = (float)(p->scale * LOG2_E);
+    int64_t begin = p->seq_kv, end = 0; /* the keys some row sees in the split */
+    for (int64_t r = 0; r < ROWS; r++) {
+        t->first[r] = t->last[r] = 0;
+        if (r < rows) {
+            attn_visible_keys(p, (row0 + r) % nq, &t->first[r], &t->last[r]);
+            t->first[r] = clamp(t->first[r], k0, k1);
+            t->last[r] = clamp(t->last[r], k0, k1);
+            if (t->first[r] < t->last[r]) {
+                begin = t->first[r] < begin ? t->first[r] : begin;
+                end = t->last[r] > end ? t->last[r] : end;
+            }
+        }
+        t->m[r] = -INFINITY;
+        t->sum[r] = 0.0f;
+    }
+    const int groups = (int)((rows + GROUP - 1) / GROUP);
+    memset(t->ot, 0, (size_t)(dv * ROWS) * sizeof *t->ot);
+    if (begin < end) {
+        for (int64_t c = 0; c < d; c++)
+            for (int64_t r = 0; r < ROWS; r++)
+                t->qt[c * ROWS + r] = r < rows
+                                          ? attn_f32_row(&a->q, b, kv * g_count + (row0 + r) / nq,
+                                                         (row0 + r) % nq)[c] *
+                                                factor
+                                          : 0.0f;
+        const float *k = attn_f32_row(&a->k, b, kv, 0), *v = attn_f32_row(&a->v, b, kv, 0);
+        const int64_t k_row = a->k.stride[2], v_row = a->v.stride[2];
+        for (int64_t key0 = begin; key0 < end; key0 += KEY_TILE) {
+            const int64_t count = end - key0 < KEY_TILE ? end - key0 : KEY_TILE;
+            ops->scores(t->qt, k + key0 * k_row, k_row, d, count, groups, t->s);
+            for (int r = 0; r < ROWS; r++) {
+                t->first_rel[r] = (int32_t)clamp(t->first[r] - key0, 0, count);
+                t->last_rel[r] = (int32_t)clamp(t->last[r] - key0, 0, count);
+            }
+            ops->mask(t->s, count, groups, t->first_rel, t->last_rel);
+            ops->softmax_step(t->s, count, groups, t->m, t->sum, t->rescale);
+            ops->accumulate(t->s, v + key0 * v_row, v_row, dv, count, groups, t->rescale, t->ot);
+        }
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        float *row = partial + (row0 + r) * (dv + 2);
+        row[0] = t->m[r];
+        row[1] = t->sum[r];
+        for (int64_t c = 0; c < dv; c++)
+            row[2 + c] = t->ot[c * ROWS + r];
+    }
+}
+
+/* Row r of KV head kv's group, from its splits' partial results. */
+static void combine_row(const attn_args *a, int64_t b, int64_t kv, int64_t r, const float *partials,
+                        int64_t splits) {
+    const attn_problem *p = a->problem;
+    const int64_t nq = p->seq_q, rows = group_rows(p), dv = p->head_dim_v, width = dv + 2;
+    const int64_t h = kv * (p->heads_q / p->heads_kv) + r / nq, i = r % nq;
+    float top = -INFINITY;
+    for (int64_t s = 0; s < splits; s++)
+        top = fmaxf(top, partials[(s * rows + r) * width]);
+    float *o = attn_f32_row(&a->o, b, h, i);
+    for (int64_t c = 0; c < dv; c++)
+        o[c] = 0.0f;
+    float total = 0.0f;
+    if (top > -INFINITY)
+        for (int64_t s = 0; s < splits; s++) {
+            const float *part = partials + (s * rows + r) * width;
+            if (part[0] == -INFINITY)
+                continue;
+            const float weight = exp2f(part[0] - top);
+            total += part[1] * weight;
+            for (int64_t c = 0; c < dv; c++)
+                o[c] += part[2 + c] * weight;
+        }
+    const float inverse = total > 0.0f ? 1.0f / total : 0.0f;
+    for (int64_t c = 0; c < dv; c++)
+        o[c] *= inverse;
+    if (a->lse.data)
+        *attn_f32_row(&a->lse, b, h, i) =
+            total > 0.0f ? (float)(LN_2 * ((double)top + log2((double)total))) : -INFINITY;
+}
+
+static void decode_f32(const attn_args *a) {
+    const attn_problem *p = a->problem;
+    const attn_simd_ops *ops = attn_simd_ops_select();
+    const int64_t splits = split_count(p), rows = group_rows(p), blocks = row_blocks(p);
+    const int64_t heads = p->batch * p->heads_kv, items = heads * blocks * splits;
+    decode_tile unused;
+    const size_t slice = carve(p, NULL, &unused);
+    float *partials = (float *)((char *)a->workspace + (size_t)a->threads * slice);
+    const size_t per_head = (size_t)(splits * rows * (p->head_dim_v + 2));
+#pragma omp parallel num_threads(a->threads)
+    {
+        decode_tile t;
+        carve(p, (char *)a->workspace + (size_t)omp_get_thread_num() * slice, &t);
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t n = 0; n < items; n++) {
+            const int64_t bkv = n / (blocks * splits), block = n / splits % blocks;
+            const int64_t split = n % splits;
+            run_split(ops, a, bkv / p->heads_kv, bkv % p->heads_kv, block * ROWS, split, &t,
+                      partials + (size_t)bkv * per_head +
+                          (size_t)(split * rows * (p->head_dim_v + 2)));
+        }
+#pragma omp for schedule(static)
+        for (int64_t n = 0; n < heads * rows; n++) {
+            const int64_t bkv = n / rows;
+            combine_row(a, bkv / p->heads_kv, bkv % p->heads_kv, n % rows,
+                        partials + (size_t)bkv * per_head, splits);
+        }
+    }
+}
+
+static int decode_forward(void *context, const attn_args *a) {
+    const attn_problem *p = a->problem;
+    if (attn_workspace_check(a, decode_workspace_size(context, p, a->threads)) != ATTN_OK)
+        return ATTN_FAILED;
+    attn_args f32;
+    const attn_args *use = attn_f32_views_begin(a, kernel_bytes(p, a->threads), &f32);
+    decode_f32(use);
+    attn_f32_views_end(a, use);
+    return ATTN_OK;
+}
+
+const attn_impl attn_impl_decode = {
+    ATTN_IMPL_HEADER,
+    .name = "decode",
+    .summary = "decode steps: a GQA group's rows as one tile, split-KV over OpenMP threads, "
+               "exact LSE combine",
+    .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW | ATTN_CAP_GLOBAL |
+            ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES |
+            ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT,
+    .workspace_size = decode_workspace_size,
+    .forward = decode_forward,
+    .precisions = &attn_f32_compute_precision,
+    .precision_count = 1,
+};
