@@ -5,10 +5,12 @@
  * of once per query head; and the keys are cut into splits computed in parallel (split-KV),
  * each giving a partial maximum, sum and unnormalised output per row, combined exactly
  * afterwards through their log-sum-exp. The number of splits depends only on the
- * problem, so the result is bitwise the same for every thread count. Rows across lanes,
- * with simd_ops.h's operations; other element types are widened to f32 first. */
+ * problem, so the result is bitwise the same for every thread count. Fewer than 16 rows
+ * run with keys across lanes (simd_ops.h's decode_rows), more with rows across lanes (its
+ * tile operations); other element types are widened to f32 first. */
 #include <math.h>
 #include <omp.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "attnbench.h"
@@ -135,7 +137,20 @@ static void run_split(const attn_simd_ops *ops, const attn_args *a, int64_t b, i
     }
     const int groups = (int)((rows + GROUP - 1) / GROUP);
     memset(t->ot, 0, (size_t)(dv * ROWS) * sizeof *t->ot);
-    if (begin < end) {
+    const bool keys_across_lanes = rows < GROUP;
+    if (begin < end && keys_across_lanes) { /* a few rows: qt holds rows x D, ot rows x Dv */
+        for (int64_t r = 0; r < rows; r++) {
+            const float *q =
+                attn_f32_row(&a->q, b, kv * g_count + (row0 + r) / nq, (row0 + r) % nq);
+            for (int64_t c = 0; c < d; c++)
+                t->qt[r * d + c] = q[c] * factor;
+        }
+        const float *k = attn_f32_row(&a->k, b, kv, 0), *v = attn_f32_row(&a->v, b, kv, 0);
+        for (int64_t key0 = begin; key0 < end; key0 += DECODE_KEYS)
+            ops->decode_rows(t->qt, rows, d, k, a->k.stride[2], v, a->v.stride[2], dv, key0,
+                             end - key0 < DECODE_KEYS ? end - key0 : DECODE_KEYS, t->first, t->last,
+                             t->m, t->sum, t->ot);
+    } else if (begin < end) {
         for (int64_t c = 0; c < d; c++)
             for (int64_t r = 0; r < ROWS; r++)
                 t->qt[c * ROWS + r] = r < rows
@@ -162,7 +177,7 @@ static void run_split(const attn_simd_ops *ops, const attn_args *a, int64_t b, i
         row[0] = t->m[r];
         row[1] = t->sum[r];
         for (int64_t c = 0; c < dv; c++)
-            row[2 + c] = t->ot[c * ROWS + r];
+            row[2 + c] = keys_across_lanes ? t->ot[r * dv + c] : t->ot[c * ROWS + r];
     }
 }
 

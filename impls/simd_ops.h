@@ -28,6 +28,8 @@
 /* The scores operation computes keys in groups of up to this many: a score buffer holds
  * key counts rounded up to a multiple of it (the extra rows are scratch). */
 #define ATTN_KEY_GROUP 8
+/* decode_rows takes at most this many keys per call. */
+#define DECODE_KEYS 16
 
 #define ATTN_INTERNAL __attribute__((visibility("hidden")))
 
@@ -68,6 +70,15 @@ typedef struct attn_simd_ops {
      * n) (n >= 1), and x[j] = exp2(x[j] - shift) in place, returning the sum. */
     float (*row_max)(const float *x, int64_t n);
     float (*row_exp2)(float *x, int64_t n, float shift);
+    /* For decode steps, keys across lanes: the online softmax of rows (few) query rows
+     * over keys [j0, j0 + key_count) of k and v (key_count <= DECODE_KEYS), row r restricted to
+     * [first[r], last[r]) (absolute key indices). Row r of qs (d elements, already in log2 units:
+     * times scale
+     * * log2(e)) is at qs + r * d; its running maximum m[r], sum sum[r] and unnormalised
+     * output o + r * dv are updated as by softmax_step and accumulate. */
+    void (*decode_rows)(const float *qs, int64_t rows, int64_t d, const float *k, int64_t k_stride,
+                        const float *v, int64_t v_stride, int64_t dv, int64_t j0, int64_t key_count,
+                        const int64_t *first, const int64_t *last, float *m, float *sum, float *o);
 } attn_simd_ops;
 
 /* The table this process uses: AVX-512 when the CPU supports it, unless the environment

@@ -318,6 +318,74 @@ AVX512 static float avx512_row_exp2(float *x, int64_t n, float shift) {
     return _mm512_reduce_add_ps(total);
 }
 
+/* Keys across lanes, up to 16 at a time: a row's scores of those keys are one vector (dot
+ * products reduced horizontally), the softmax runs along them, and the output row is
+ * updated 16 columns at a time. */
+AVX512 static void avx512_decode_rows(const float *qs, int64_t rows, int64_t d, const float *k,
+                                      int64_t k_stride, const float *v, int64_t v_stride,
+                                      int64_t dv, int64_t j0, int64_t key_count,
+                                      const int64_t *first, const int64_t *last, float *m,
+                                      float *sum, float *o) {
+    const __mmask16 d_tail = first_lanes(d % 16), dv_tail = first_lanes(dv % 16);
+    const __m512 minus_inf = _mm512_set1_ps(-__builtin_inff());
+    for (int64_t r = 0; r < rows; r++) {
+        const int64_t a = first[r] > j0 ? first[r] : j0;
+        const int64_t b = last[r] < j0 + key_count ? last[r] : j0 + key_count;
+        if (a >= b)
+            continue;
+        const float *q = qs + r * d;
+        float *out = o + r * dv;
+        const int n = (int)(b - a);
+        float s[DECODE_KEYS];
+        /* eight keys at a time: eight independent chains, a handful of pointers */
+        for (int block = 0; block < n; block += 8) {
+            const int width = n - block < 8 ? n - block : 8;
+            const float *key = k + (a + block) * k_stride;
+            __m512 acc[8];
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++)
+                acc[j] = _mm512_setzero_ps();
+            for (int64_t c = 0; c < d; c += 16) {
+                const __mmask16 lanes = c + 16 <= d ? (__mmask16)0xFFFF : d_tail;
+                const __m512 qv = _mm512_maskz_loadu_ps(lanes, q + c);
+#pragma GCC unroll 8
+                for (int j = 0; j < 8; j++)
+                    if (j < width)
+                        acc[j] = _mm512_fmadd_ps(
+                            qv, _mm512_maskz_loadu_ps(lanes, key + j * k_stride + c), acc[j]);
+            }
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++)
+                if (j < width)
+                    s[block + j] = _mm512_reduce_add_ps(acc[j]);
+        }
+        const __mmask16 keys = n == 16 ? (__mmask16)0xFFFF : first_lanes(n);
+        const __m512 scores = _mm512_mask_loadu_ps(minus_inf, keys, s);
+        const float block_max = _mm512_reduce_max_ps(scores);
+        const float top = block_max > m[r] ? block_max : m[r];
+        const __m512 shift = _mm512_set1_ps(top);
+        const __m512 p = exp2_ps(_mm512_sub_ps(scores, shift));
+        const float rescale = _mm512_cvtss_f32(exp2_ps(_mm512_sub_ps(_mm512_set1_ps(m[r]), shift)));
+        sum[r] = sum[r] * rescale + _mm512_reduce_add_ps(p);
+        m[r] = top;
+        _mm512_storeu_ps(s, p);
+        const __m512 by = _mm512_set1_ps(rescale);
+        for (int64_t c = 0; c < dv; c += 16) {
+            /* four chains over the keys (j % 4), added at the end */
+            const __mmask16 lanes = c + 16 <= dv ? (__mmask16)0xFFFF : dv_tail;
+            __m512 x[4] = {_mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, out + c), by),
+                           _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            const float *value = v + a * v_stride + c;
+            for (int j = 0; j < n; j++, value += v_stride)
+                x[j & 3] = _mm512_fmadd_ps(_mm512_set1_ps(s[j]),
+                                           _mm512_maskz_loadu_ps(lanes, value), x[j & 3]);
+            _mm512_mask_storeu_ps(
+                out + c, lanes,
+                _mm512_add_ps(_mm512_add_ps(x[0], x[1]), _mm512_add_ps(x[2], x[3])));
+        }
+    }
+}
+
 static const attn_simd_ops avx512_ops = {
     .name = "avx512",
     .pack_queries = avx512_pack_queries,
@@ -329,6 +397,7 @@ static const attn_simd_ops avx512_ops = {
     .gather_rows = avx512_gather_rows,
     .row_max = avx512_row_max,
     .row_exp2 = avx512_row_exp2,
+    .decode_rows = avx512_decode_rows,
 };
 
 const attn_simd_ops *const attn_simd_ops_avx512 = &avx512_ops;

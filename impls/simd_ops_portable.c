@@ -110,6 +110,38 @@ static float portable_row_exp2(float *x, int64_t n, float shift) {
     return total;
 }
 
+static void portable_decode_rows(const float *qs, int64_t rows, int64_t d, const float *k,
+                                 int64_t k_stride, const float *v, int64_t v_stride, int64_t dv,
+                                 int64_t j0, int64_t key_count, const int64_t *first,
+                                 const int64_t *last, float *m, float *sum, float *o) {
+    for (int64_t r = 0; r < rows; r++) {
+        const int64_t a = first[r] > j0 ? first[r] : j0;
+        const int64_t b = last[r] < j0 + key_count ? last[r] : j0 + key_count;
+        if (a >= b)
+            continue;
+        float s[DECODE_KEYS], top = m[r];
+        for (int64_t j = a; j < b; j++) {
+            float dot = 0.0f;
+            for (int64_t c = 0; c < d; c++)
+                dot += qs[r * d + c] * k[j * k_stride + c];
+            s[j - a] = dot;
+            top = dot > top ? dot : top;
+        }
+        const float rescale = exp2f(m[r] - top); /* m[r] = -inf: 0 */
+        float total = 0.0f;
+        for (int64_t j = a; j < b; j++)
+            total += s[j - a] = exp2f(s[j - a] - top);
+        sum[r] = sum[r] * rescale + total;
+        m[r] = top;
+        for (int64_t c = 0; c < dv; c++) {
+            float x = o[r * dv + c] * rescale;
+            for (int64_t j = a; j < b; j++)
+                x += s[j - a] * v[j * v_stride + c];
+            o[r * dv + c] = x;
+        }
+    }
+}
+
 const attn_simd_ops attn_simd_ops_portable = {
     .name = "portable",
     .pack_queries = portable_pack_queries,
@@ -121,4 +153,5 @@ const attn_simd_ops attn_simd_ops_portable = {
     .gather_rows = portable_gather_rows,
     .row_max = portable_row_max,
     .row_exp2 = portable_row_exp2,
+    .decode_rows = portable_decode_rows,
 };
