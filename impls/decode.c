@@ -63,25 +63,19 @@ typedef struct decode_tile {
     int64_t *first, *last;
 } decode_tile;
 
-static void *take(char *base, size_t *offset, size_t bytes) {
-    void *at = base ? base + *offset : NULL;
-    *offset += (bytes + 63) / 64 * 64;
-    return at;
-}
-
 static size_t carve(const attn_problem *p, char *base, decode_tile *t) {
     const size_t lanes = ROWS * sizeof(float);
     size_t offset = 0;
-    t->qt = take(base, &offset, (size_t)p->head_dim * lanes);
-    t->ot = take(base, &offset, (size_t)p->head_dim_v * lanes);
-    t->s = take(base, &offset, KEY_TILE * lanes);
-    t->m = take(base, &offset, lanes);
-    t->sum = take(base, &offset, lanes);
-    t->rescale = take(base, &offset, lanes);
-    t->first_rel = take(base, &offset, ROWS * sizeof(int32_t));
-    t->last_rel = take(base, &offset, ROWS * sizeof(int32_t));
-    t->first = take(base, &offset, ROWS * sizeof(int64_t));
-    t->last = take(base, &offset, ROWS * sizeof(int64_t));
+    t->qt = attn_workspace_take(base, &offset, (size_t)p->head_dim * lanes);
+    t->ot = attn_workspace_take(base, &offset, (size_t)p->head_dim_v * lanes);
+    t->s = attn_workspace_take(base, &offset, KEY_TILE * lanes);
+    t->m = attn_workspace_take(base, &offset, lanes);
+    t->sum = attn_workspace_take(base, &offset, lanes);
+    t->rescale = attn_workspace_take(base, &offset, lanes);
+    t->first_rel = attn_workspace_take(base, &offset, ROWS * sizeof(int32_t));
+    t->last_rel = attn_workspace_take(base, &offset, ROWS * sizeof(int32_t));
+    t->first = attn_workspace_take(base, &offset, ROWS * sizeof(int64_t));
+    t->last = attn_workspace_take(base, &offset, ROWS * sizeof(int64_t));
     return offset;
 }
 
@@ -104,10 +98,6 @@ static size_t decode_workspace_size(void *context, const attn_problem *p, int th
     return kernel_bytes(p, threads) + attn_f32_views_size(p);
 }
 
-static int64_t clamp(int64_t x, int64_t lo, int64_t hi) {
-    return x < lo ? lo : x > hi ? hi : x;
-}
-
 /* Rows [row0, row0 + 64) of KV head kv's group (row r: query head kv G + r / Nq, query
  * r % Nq) of batch b against the keys of split `split`; partial holds the group's rows. */
 static void run_split(const attn_simd_ops *ops, const attn_args *a, int64_t b, int64_t kv,
@@ -125,8 +115,8 @@ static void run_split(const attn_simd_ops *ops, const attn_args *a, int64_t b, i
         t->first[r] = t->last[r] = 0;
         if (r < rows) {
             attn_visible_keys(p, (row0 + r) % nq, &t->first[r], &t->last[r]);
-            t->first[r] = clamp(t->first[r], k0, k1);
-            t->last[r] = clamp(t->last[r], k0, k1);
+            t->first[r] = attn_clamp_index(t->first[r], k0, k1);
+            t->last[r] = attn_clamp_index(t->last[r], k0, k1);
             if (t->first[r] < t->last[r]) {
                 begin = t->first[r] < begin ? t->first[r] : begin;
                 end = t->last[r] > end ? t->last[r] : end;
@@ -138,34 +128,29 @@ static void run_split(const attn_simd_ops *ops, const attn_args *a, int64_t b, i
     const int groups = (int)((rows + GROUP - 1) / GROUP);
     memset(t->ot, 0, (size_t)(dv * ROWS) * sizeof *t->ot);
     const bool keys_across_lanes = rows < GROUP;
+    /* the queries, scaled to log2 units: rows x D for keys across lanes, else D x ROWS
+     * (rows across lanes, the lanes after the rows 0) */
+    for (int64_t r = 0; begin < end && r < (keys_across_lanes ? rows : ROWS); r++) {
+        const float *q =
+            r < rows ? attn_f32_row(&a->q, b, kv * g_count + (row0 + r) / nq, (row0 + r) % nq)
+                     : NULL;
+        for (int64_t c = 0; c < d; c++)
+            t->qt[keys_across_lanes ? r * d + c : c * ROWS + r] = q ? q[c] * factor : 0.0f;
+    }
+    const float *k = attn_f32_row(&a->k, b, kv, 0), *v = attn_f32_row(&a->v, b, kv, 0);
     if (begin < end && keys_across_lanes) { /* a few rows: qt holds rows x D, ot rows x Dv */
-        for (int64_t r = 0; r < rows; r++) {
-            const float *q =
-                attn_f32_row(&a->q, b, kv * g_count + (row0 + r) / nq, (row0 + r) % nq);
-            for (int64_t c = 0; c < d; c++)
-                t->qt[r * d + c] = q[c] * factor;
-        }
-        const float *k = attn_f32_row(&a->k, b, kv, 0), *v = attn_f32_row(&a->v, b, kv, 0);
         for (int64_t key0 = begin; key0 < end; key0 += DECODE_KEYS)
             ops->decode_rows(t->qt, rows, d, k, a->k.stride[2], v, a->v.stride[2], dv, key0,
                              end - key0 < DECODE_KEYS ? end - key0 : DECODE_KEYS, t->first, t->last,
                              t->m, t->sum, t->ot);
     } else if (begin < end) {
-        for (int64_t c = 0; c < d; c++)
-            for (int64_t r = 0; r < ROWS; r++)
-                t->qt[c * ROWS + r] = r < rows
-                                          ? attn_f32_row(&a->q, b, kv * g_count + (row0 + r) / nq,
-                                                         (row0 + r) % nq)[c] *
-                                                factor
-                                          : 0.0f;
-        const float *k = attn_f32_row(&a->k, b, kv, 0), *v = attn_f32_row(&a->v, b, kv, 0);
         const int64_t k_row = a->k.stride[2], v_row = a->v.stride[2];
         for (int64_t key0 = begin; key0 < end; key0 += KEY_TILE) {
             const int64_t count = end - key0 < KEY_TILE ? end - key0 : KEY_TILE;
             ops->scores(t->qt, k + key0 * k_row, k_row, d, count, groups, t->s);
             for (int r = 0; r < ROWS; r++) {
-                t->first_rel[r] = (int32_t)clamp(t->first[r] - key0, 0, count);
-                t->last_rel[r] = (int32_t)clamp(t->last[r] - key0, 0, count);
+                t->first_rel[r] = (int32_t)attn_clamp_index(t->first[r] - key0, 0, count);
+                t->last_rel[r] = (int32_t)attn_clamp_index(t->last[r] - key0, 0, count);
             }
             ops->mask(t->s, count, groups, t->first_rel, t->last_rel);
             ops->softmax_step(t->s, count, groups, t->m, t->sum, t->rescale);

@@ -17,6 +17,7 @@
 #include "element_convert.h"
 #include "f32_views.h"
 #include "tile_kernel.h"
+#include "workspace.h"
 
 #define ROWS ATTN_TILE_ROWS
 #define GROUP ATTN_ROW_GROUP
@@ -53,29 +54,23 @@ typedef struct bf16_tile {
     int64_t *first, *last;              /* [ROWS] */
 } bf16_tile;
 
-static void *take(char *base, size_t *offset, size_t bytes) {
-    void *at = base ? base + *offset : NULL;
-    *offset += (bytes + 63) / 64 * 64;
-    return at;
-}
-
 static size_t carve(const attn_problem *p, char *base, bf16_tile *t) {
     const size_t lanes = ROWS * sizeof(float), dv = (size_t)p->head_dim_v;
     size_t offset = 0;
-    t->qt = take(base, &offset, (size_t)attn_bf16_pairs(p->head_dim) * lanes);
-    t->ot = take(base, &offset, dv * lanes);
-    t->m = take(base, &offset, lanes);
-    t->sum = take(base, &offset, lanes);
-    t->rescale = take(base, &offset, lanes);
-    t->inverse = take(base, &offset, lanes);
-    t->s = take(base, &offset, KEY_TILE * lanes);
-    t->pairs = take(base, &offset, KEY_TILE / 2 * lanes);
-    t->vpairs = take(base, &offset, KEY_TILE / 2 * dv * sizeof(uint32_t));
-    t->rows_out = take(base, &offset, ROWS * dv * sizeof(float));
-    t->first_rel = take(base, &offset, ROWS * sizeof(int32_t));
-    t->last_rel = take(base, &offset, ROWS * sizeof(int32_t));
-    t->first = take(base, &offset, ROWS * sizeof(int64_t));
-    t->last = take(base, &offset, ROWS * sizeof(int64_t));
+    t->qt = attn_workspace_take(base, &offset, (size_t)attn_bf16_pairs(p->head_dim) * lanes);
+    t->ot = attn_workspace_take(base, &offset, dv * lanes);
+    t->m = attn_workspace_take(base, &offset, lanes);
+    t->sum = attn_workspace_take(base, &offset, lanes);
+    t->rescale = attn_workspace_take(base, &offset, lanes);
+    t->inverse = attn_workspace_take(base, &offset, lanes);
+    t->s = attn_workspace_take(base, &offset, KEY_TILE * lanes);
+    t->pairs = attn_workspace_take(base, &offset, KEY_TILE / 2 * lanes);
+    t->vpairs = attn_workspace_take(base, &offset, KEY_TILE / 2 * dv * sizeof(uint32_t));
+    t->rows_out = attn_workspace_take(base, &offset, ROWS * dv * sizeof(float));
+    t->first_rel = attn_workspace_take(base, &offset, ROWS * sizeof(int32_t));
+    t->last_rel = attn_workspace_take(base, &offset, ROWS * sizeof(int32_t));
+    t->first = attn_workspace_take(base, &offset, ROWS * sizeof(int64_t));
+    t->last = attn_workspace_take(base, &offset, ROWS * sizeof(int64_t));
     return offset;
 }
 
@@ -89,10 +84,6 @@ static size_t omp_bf16_workspace_size(void *context, const attn_problem *p, int 
     const size_t fast = (size_t)(threads > 0 ? threads : 1) * slice_bytes(p);
     const size_t widened = attn_tile_parallel_workspace_bytes(p, threads) + attn_f32_views_size(p);
     return fast > widened ? fast : widened;
-}
-
-static int64_t clamp(int64_t x, int64_t lo, int64_t hi) {
-    return x < lo ? lo : x > hi ? hi : x;
 }
 
 /* Keys [key0, key0 + count) for the row groups of the tile that see any of them. */
@@ -113,8 +104,8 @@ static void attend(const attn_bf16_ops *ops, const attn_simd_ops *simd, const at
                 t->s + lane0);
     if (key0 < t->first[bottom] || key0 + count > t->last[top]) {
         for (int r = 0; r < ROWS; r++) {
-            t->first_rel[r] = (int32_t)clamp(t->first[r] - key0, 0, count);
-            t->last_rel[r] = (int32_t)clamp(t->last[r] - key0, 0, count);
+            t->first_rel[r] = (int32_t)attn_clamp_index(t->first[r] - key0, 0, count);
+            t->last_rel[r] = (int32_t)attn_clamp_index(t->last[r] - key0, 0, count);
         }
         simd->mask(t->s + lane0, count, groups, t->first_rel + lane0, t->last_rel + lane0);
     }

@@ -57,14 +57,6 @@ typedef struct step_scratch {
     float *window_v;    /* [WINDOW_TILES * key tile][Dv] dense values */
 } step_scratch;
 
-/* Reserves bytes (rounded up to 64) at *offset from base; returns NULL when base is NULL,
- * which is how the size alone is computed. */
-static void *take(char *base, size_t *offset, size_t bytes) {
-    void *at = base ? base + *offset : NULL;
-    *offset += (bytes + 63) / 64 * 64;
-    return at;
-}
-
 static size_t carve(const attn_problem *p, int64_t key_tile, char *base,
                     tile_state tiles[ATTN_TILES_PER_CALL], step_scratch *scratch) {
     const int64_t tile_count = attn_tiles_per_call(p);
@@ -73,22 +65,24 @@ static size_t carve(const attn_problem *p, int64_t key_tile, char *base,
     size_t offset = 0;
     for (int64_t i = 0; i < tile_count; i++) {
         tile_state *t = &tiles[i];
-        t->qt = take(base, &offset, (size_t)p->head_dim * lane_floats);
-        t->ot = take(base, &offset, (size_t)p->head_dim_v * lane_floats);
-        t->m = take(base, &offset, lane_floats);
-        t->sum = take(base, &offset, lane_floats);
-        t->rescale = take(base, &offset, lane_floats);
-        t->inverse = take(base, &offset, lane_floats);
-        t->first = take(base, &offset, ROWS * sizeof(int64_t));
-        t->last = take(base, &offset, ROWS * sizeof(int64_t));
+        t->qt = attn_workspace_take(base, &offset, (size_t)p->head_dim * lane_floats);
+        t->ot = attn_workspace_take(base, &offset, (size_t)p->head_dim_v * lane_floats);
+        t->m = attn_workspace_take(base, &offset, lane_floats);
+        t->sum = attn_workspace_take(base, &offset, lane_floats);
+        t->rescale = attn_workspace_take(base, &offset, lane_floats);
+        t->inverse = attn_workspace_take(base, &offset, lane_floats);
+        t->first = attn_workspace_take(base, &offset, ROWS * sizeof(int64_t));
+        t->last = attn_workspace_take(base, &offset, ROWS * sizeof(int64_t));
     }
-    scratch->s = take(base, &offset, (size_t)key_rows * lane_floats);
-    scratch->first_rel = take(base, &offset, ROWS * sizeof(int32_t));
-    scratch->last_rel = take(base, &offset, ROWS * sizeof(int32_t));
+    scratch->s = attn_workspace_take(base, &offset, (size_t)key_rows * lane_floats);
+    scratch->first_rel = attn_workspace_take(base, &offset, ROWS * sizeof(int32_t));
+    scratch->last_rel = attn_workspace_take(base, &offset, ROWS * sizeof(int32_t));
     /* Windows serve calls of at least a full tile of rows (see attn_tile_run). */
     const size_t window_rows = p->seq_q >= ROWS ? (size_t)(WINDOW_TILES * key_tile) : 0;
-    scratch->window_k = take(base, &offset, window_rows * (size_t)p->head_dim * sizeof(float));
-    scratch->window_v = take(base, &offset, window_rows * (size_t)p->head_dim_v * sizeof(float));
+    scratch->window_k =
+        attn_workspace_take(base, &offset, window_rows * (size_t)p->head_dim * sizeof(float));
+    scratch->window_v =
+        attn_workspace_take(base, &offset, window_rows * (size_t)p->head_dim_v * sizeof(float));
     return offset;
 }
 
@@ -151,10 +145,6 @@ static void start_tile(const attn_simd_ops *ops, const attn_problem *p, const at
                           (float)(p->scale * LOG2_E));
 }
 
-static int64_t clamp(int64_t x, int64_t lo, int64_t hi) {
-    return x < lo ? lo : x > hi ? hi : x;
-}
-
 /* One step of a tile's walk over its keys: keys [key0, key0 + count), seen by the rows of
  * groups [group_first, group_end), with element masks when some of those rows do not see
  * all of the keys. */
@@ -193,8 +183,8 @@ static key_step next_step(const tile_state *t, int64_t key_tile) {
 static void apply_mask(const attn_simd_ops *ops, const tile_state *t, const step_scratch *scratch,
                        const key_step *step) {
     for (int r = 0; r < ROWS; r++) {
-        scratch->first_rel[r] = (int32_t)clamp(t->first[r] - step->key0, 0, step->count);
-        scratch->last_rel[r] = (int32_t)clamp(t->last[r] - step->key0, 0, step->count);
+        scratch->first_rel[r] = (int32_t)attn_clamp_index(t->first[r] - step->key0, 0, step->count);
+        scratch->last_rel[r] = (int32_t)attn_clamp_index(t->last[r] - step->key0, 0, step->count);
     }
     const int lane0 = step->group_first * GROUP;
     ops->mask(scratch->s + lane0, step->count, step->group_end - step->group_first,

@@ -27,27 +27,42 @@ attn_element_type attn_ceiling_type(const attn_problem *p) {
     return (attn_element_type)p->q_type;
 }
 
+double attn_best_sample(double (*sample)(void *state), void *state,
+                        const attn_timing_options *timing, double started) {
+    double samples[MAX_SAMPLES];
+    int reps = timing->reps < MAX_SAMPLES ? timing->reps : MAX_SAMPLES, taken = 0;
+    double deadline = started + timing->budget_seconds;
+    while (taken < reps && (taken < 1 || attn_now_seconds() < deadline))
+        if ((samples[taken++] = sample(state)) < 0)
+            return -1;
+    attn_stats stats;
+    attn_stats_of(samples, (size_t)taken, &stats);
+    return stats.min;
+}
+
+typedef struct gemm_run {
+    const attn_gemm_kernel *kernel;
+    long iterations;
+} gemm_run;
+
+/* Per-call seconds of one sample of the GEMM; -1 when the library reported failure. */
+static double sample_gemm(void *state) {
+    const gemm_run *r = state;
+    double t0 = attn_now_seconds();
+    for (long n = 0; n < r->iterations; n++)
+        if (r->kernel->run(r->kernel->state))
+            return -1;
+    return (attn_now_seconds() - t0) / (double)r->iterations;
+}
+
 /* Best per-call seconds over the samples; -1 when the library reported failure. */
 static double time_kernel(const attn_gemm_kernel *kernel, const attn_timing_options *timing) {
     double start = attn_now_seconds();
     if (kernel->run(kernel->state)) /* warm-up: first touch, thread pool start */
         return -1;
     double once = attn_now_seconds() - start;
-    long iterations = once > 0 ? (long)(timing->min_sample_seconds / once) + 1 : 1;
-    double samples[MAX_SAMPLES];
-    int reps = timing->reps < MAX_SAMPLES ? timing->reps : MAX_SAMPLES, taken = 0;
-    double deadline = start + timing->budget_seconds;
-    while (taken < reps && (taken < 1 || attn_now_seconds() < deadline)) {
-        double t0 = attn_now_seconds();
-        for (long r = 0; r < iterations; r++)
-            if (kernel->run(kernel->state))
-                return -1;
-        samples[taken++] = (attn_now_seconds() - t0) / (double)iterations;
-    }
-    attn_stats stats;
-    attn_stats_of(samples, (size_t)taken, &stats);
-    /* A ceiling: the best sample, steadier than the median on a shared machine. */
-    return stats.min;
+    gemm_run run = {kernel, once > 0 ? (long)(timing->min_sample_seconds / once) + 1 : 1};
+    return attn_best_sample(sample_gemm, &run, timing, start);
 }
 
 static void remember(int64_t m, int64_t n, int64_t k, int threads, const attn_ceiling *c) {

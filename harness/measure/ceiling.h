@@ -16,6 +16,13 @@ typedef struct attn_timing_options {
     double budget_seconds;     /* wall-time budget of one measurement, warm-up included */
 } attn_timing_options;
 
+/* The best (smallest) of timing->reps values of sample(state), at least one, more only
+ * while the budget, counted from started (attn_now_seconds()), lasts: the figure of a
+ * ceiling or roof, steadier than the median on a shared machine. A negative sample (the
+ * measured code failed) ends it with -1. */
+double attn_best_sample(double (*sample)(void *state), void *state,
+                        const attn_timing_options *timing, double started);
+
 typedef struct attn_ceiling {
     attn_element_type type; /* what the GEMM multiplied */
     double gflops;          /* best sample; 0 when no library could run it */

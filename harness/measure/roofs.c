@@ -9,11 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats.h"
 #include "threads.h"
 #include "timer.h"
 
-#define MAX_SAMPLES 64
 #define CACHE_SIZE 64
 #define CHAINS 16
 
@@ -175,19 +173,6 @@ static double time_chains(compute_unit unit, int threads, long steps) {
     return seconds;
 }
 
-/* The best of the timing's samples (at least one, more while the budget lasts). */
-static double best_sample(double (*sample)(void *state), void *state,
-                          const attn_timing_options *timing) {
-    double samples[MAX_SAMPLES];
-    int reps = timing->reps < MAX_SAMPLES ? timing->reps : MAX_SAMPLES, taken = 0;
-    double deadline = attn_now_seconds() + timing->budget_seconds;
-    while (taken < reps && (taken < 1 || attn_now_seconds() < deadline))
-        samples[taken++] = sample(state);
-    attn_stats stats;
-    attn_stats_of(samples, (size_t)taken, &stats);
-    return stats.min;
-}
-
 typedef struct chains_run {
     compute_unit unit;
     int threads;
@@ -216,7 +201,7 @@ int attn_compute_roof(attn_element_type type, int threads, const attn_timing_opt
     }
     const double wanted = timing->min_sample_seconds > 0 ? timing->min_sample_seconds : 0.01;
     run.steps = (long)((double)run.steps * wanted / once) + 1;
-    const double seconds = best_sample(sample_chains, &run, timing);
+    const double seconds = attn_best_sample(sample_chains, &run, timing, attn_now_seconds());
     *roof = (attn_roof){0};
     roof->value = (double)threads * (double)run.steps * CHAINS * unit_flops[unit] / seconds * 1e-9;
     snprintf(roof->kernel, sizeof roof->kernel, "%s, %d chains%s", unit_names[unit], CHAINS,
@@ -306,7 +291,7 @@ int attn_bandwidth_roof(int threads, const attn_timing_options *timing, attn_roo
                 data[i + k][lane] = (uint64_t)(i + k) * 8 + (uint64_t)lane;
     run.data = data;
     sample_read(&run); /* warm-up */
-    const double seconds = best_sample(sample_read, &run, timing);
+    const double seconds = attn_best_sample(sample_read, &run, timing, attn_now_seconds());
     free(data);
     *roof = (attn_roof){0};
     roof->value = (double)(run.count / 4 * 4) * sizeof(read_vector) / seconds * 1e-9;
