@@ -4,15 +4,18 @@
  * micro-kernels when the CPU has them (ATTNBENCH_NO_SIMD=1 forces the portable path).
  * Ignores args->threads. */
 #include "attnbench.h"
+#include "sequences.h"
 #include "tile_kernel.h"
 
 static size_t blocked_workspace_size(void *context, const attn_problem *p, int threads) {
     (void)context;
     (void)threads;
-    return attn_tile_workspace_bytes(p, ATTN_KEY_TILE);
+    return attn_tile_workspace_bytes(p, ATTN_KEY_TILE) + attn_sequences_gather_bytes(p);
 }
 
 static int blocked_forward(void *context, const attn_args *a) {
+    if (a->problem->ragged)
+        return attn_sequences_forward(context, a, blocked_forward);
     const attn_problem *p = a->problem;
     if (attn_workspace_check(a, blocked_workspace_size(context, p, 1)) != ATTN_OK)
         return ATTN_FAILED;
@@ -34,7 +37,7 @@ const attn_impl attn_impl_blocked = {
     .summary = "1 thread, 64x64 tiles, online softmax, O(tile) memory, AVX-512 or portable",
     .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW | ATTN_CAP_GLOBAL |
             ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES |
-            ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT,
+            ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT | ATTN_SEQUENCES_CAPS,
     .workspace_size = blocked_workspace_size,
     .forward = blocked_forward,
 };

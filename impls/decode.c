@@ -15,6 +15,7 @@
 
 #include "attnbench.h"
 #include "f32_views.h"
+#include "sequences.h"
 #include "simd_ops.h"
 #include "workspace.h"
 
@@ -27,22 +28,21 @@
 #define LOG2_E 1.4426950408889634
 #define LN_2 0.6931471805599453
 
-static int64_t group_rows(const attn_problem *p) {
-    return p->heads_q / p->heads_kv * p->seq_q;
-}
+/* One sequence's shape: its query rows per KV head (G x Nq), keys, and key splits. A ragged
+ * problem's sequences each have their own; a uniform one's all have the problem's. */
+typedef struct decode_seq {
+    int64_t nq, nkv, rows, splits, per_split;
+} decode_seq;
 
-static int64_t row_blocks(const attn_problem *p) {
-    return (group_rows(p) + ROWS - 1) / ROWS;
-}
-
-/* Splits of each KV head's keys: enough to give the threads work when B x Hkv is small,
- * with at most MAX_SPLIT_ROWS partial rows per KV head; one when the group has more rows
- * than a tile (a prefill: its row tiles are work enough). */
-static int64_t split_count(const attn_problem *p) {
-    if (group_rows(p) > ROWS)
+/* Splits of a KV head's keys: enough to give the threads work when B x Hkv is small, with
+ * at most MAX_SPLIT_ROWS partial rows per KV head; one when the group has more rows than a
+ * tile (a prefill: its row tiles are work enough). They depend on the sequence alone, so
+ * the result is the same for every thread count and whatever else is in the batch. */
+static int64_t split_count(int64_t rows, int64_t nkv) {
+    if (rows > ROWS)
         return 1;
-    int64_t splits = (p->seq_kv + SPLIT_KEYS - 1) / SPLIT_KEYS;
-    int64_t most = MAX_SPLIT_ROWS / group_rows(p);
+    int64_t splits = (nkv + SPLIT_KEYS - 1) / SPLIT_KEYS;
+    int64_t most = MAX_SPLIT_ROWS / (rows > 0 ? rows : 1);
     if (most < 1)
         most = 1;
     if (splits > most)
@@ -50,17 +50,37 @@ static int64_t split_count(const attn_problem *p) {
     return splits < 1 ? 1 : splits;
 }
 
-static int64_t split_keys(const attn_problem *p) {
-    const int64_t splits = split_count(p);
-    const int64_t per = (p->seq_kv + splits - 1) / splits;
-    return (per + KEY_TILE - 1) / KEY_TILE * KEY_TILE;
+static void sequence_shape(const attn_args *a, int64_t b, decode_seq *s) {
+    const attn_problem *p = a->problem;
+    s->nq = attn_seq_q_len(a, b);
+    s->nkv = attn_seq_kv_len(a, b);
+    s->rows = p->heads_q / p->heads_kv * s->nq;
+    s->splits = split_count(s->rows, s->nkv);
+    const int64_t per = (s->nkv + s->splits - 1) / s->splits;
+    s->per_split = (per + KEY_TILE - 1) / KEY_TILE * KEY_TILE;
+}
+
+/* The most rows, row tiles and splits any sequence of p can have. */
+static int64_t max_rows(const attn_problem *p) {
+    return p->heads_q / p->heads_kv * p->seq_q;
+}
+
+static int64_t max_blocks(const attn_problem *p) {
+    return (max_rows(p) + ROWS - 1) / ROWS;
+}
+
+static int64_t max_splits(const attn_problem *p) {
+    if (!p->ragged)
+        return split_count(max_rows(p), p->seq_kv);
+    /* a sequence with one query row per head has the fewest rows and the most splits */
+    return split_count(p->heads_q / p->heads_kv, p->seq_kv);
 }
 
 /* One thread's tile state, carved from its slice of the workspace. */
 typedef struct decode_tile {
     float *qt, *ot, *s, *m, *sum, *rescale;
     int32_t *first_rel, *last_rel;
-    int64_t *first, *last;
+    int64_t *first, *last, *first_chunk, *last_chunk;
 } decode_tile;
 
 static size_t carve(const attn_problem *p, char *base, decode_tile *t) {
@@ -76,13 +96,15 @@ static size_t carve(const attn_problem *p, char *base, decode_tile *t) {
     t->last_rel = attn_workspace_take(base, &offset, ROWS * sizeof(int32_t));
     t->first = attn_workspace_take(base, &offset, ROWS * sizeof(int64_t));
     t->last = attn_workspace_take(base, &offset, ROWS * sizeof(int64_t));
+    t->first_chunk = attn_workspace_take(base, &offset, ROWS * sizeof(int64_t));
+    t->last_chunk = attn_workspace_take(base, &offset, ROWS * sizeof(int64_t));
     return offset;
 }
 
 /* Partial results: per (batch, KV head, split, row) the maximum and sum (log2 units) and
  * Dv unnormalised outputs. */
 static size_t partial_floats(const attn_problem *p) {
-    return (size_t)(p->batch * p->heads_kv * split_count(p) * group_rows(p)) *
+    return (size_t)(p->batch * p->heads_kv * max_splits(p) * max_rows(p)) *
            (size_t)(p->head_dim_v + 2);
 }
 
@@ -95,26 +117,38 @@ static size_t kernel_bytes(const attn_problem *p, int threads) {
 
 static size_t decode_workspace_size(void *context, const attn_problem *p, int threads) {
     (void)context;
-    return kernel_bytes(p, threads) + attn_f32_views_size(p);
+    return kernel_bytes(p, threads) + attn_f32_views_size(p) + attn_sequences_gather_bytes(p);
+}
+
+/* Keys [key0, end) cut where a page of a paged cache ends: the rows of one chunk are
+ * evenly spaced. */
+static int64_t chunk_end(const attn_problem *p, int64_t key0, int64_t end, int64_t step) {
+    int64_t stop = key0 + step < end ? key0 + step : end;
+    if (p->ragged && p->kv_storage == ATTN_KV_PAGED) {
+        const int64_t page_end = (key0 / p->page_size + 1) * p->page_size;
+        stop = page_end < stop ? page_end : stop;
+    }
+    return stop;
 }
 
 /* Rows [row0, row0 + 64) of KV head kv's group (row r: query head kv G + r / Nq, query
- * r % Nq) of batch b against the keys of split `split`; partial holds the group's rows. */
+ * r % Nq) of sequence b against the keys of split `split`; partial holds the group's rows. */
 static void run_split(const attn_simd_ops *ops, const attn_args *a, int64_t b, int64_t kv,
-                      int64_t row0, int64_t split, decode_tile *t, float *partial) {
+                      const decode_seq *sq, int64_t row0, int64_t split, decode_tile *t,
+                      float *partial) {
     const attn_problem *p = a->problem;
-    const int64_t g_count = p->heads_q / p->heads_kv, nq = p->seq_q;
-    const int64_t rows = group_rows(p) - row0 < ROWS ? group_rows(p) - row0 : ROWS;
-    const int64_t d = p->head_dim, dv = p->head_dim_v, per = split_keys(p);
+    const int64_t g_count = p->heads_q / p->heads_kv, nq = sq->nq;
+    const int64_t rows = sq->rows - row0 < ROWS ? sq->rows - row0 : ROWS;
+    const int64_t d = p->head_dim, dv = p->head_dim_v, per = sq->per_split;
     /* the last splits may be empty: per is rounded up to whole key tiles */
-    const int64_t k1 = (split + 1) * per < p->seq_kv ? (split + 1) * per : p->seq_kv;
+    const int64_t k1 = (split + 1) * per < sq->nkv ? (split + 1) * per : sq->nkv;
     const int64_t k0 = split * per < k1 ? split * per : k1;
     const float factor = (float)(p->scale * LOG2_E);
-    int64_t begin = p->seq_kv, end = 0; /* the keys some row sees in the split */
+    int64_t begin = sq->nkv, end = 0; /* the keys some row sees in the split */
     for (int64_t r = 0; r < ROWS; r++) {
         t->first[r] = t->last[r] = 0;
         if (r < rows) {
-            attn_visible_keys(p, (row0 + r) % nq, &t->first[r], &t->last[r]);
+            attn_seq_visible_keys(p, nq, sq->nkv, (row0 + r) % nq, &t->first[r], &t->last[r]);
             t->first[r] = attn_clamp_index(t->first[r], k0, k1);
             t->last[r] = attn_clamp_index(t->last[r], k0, k1);
             if (t->first[r] < t->last[r]) {
@@ -132,29 +166,37 @@ static void run_split(const attn_simd_ops *ops, const attn_args *a, int64_t b, i
      * (rows across lanes, the lanes after the rows 0) */
     for (int64_t r = 0; begin < end && r < (keys_across_lanes ? rows : ROWS); r++) {
         const float *q =
-            r < rows ? attn_f32_row(&a->q, b, kv * g_count + (row0 + r) / nq, (row0 + r) % nq)
+            r < rows ? attn_query_row(a, &a->q, b, kv * g_count + (row0 + r) / nq, (row0 + r) % nq)
                      : NULL;
         for (int64_t c = 0; c < d; c++)
             t->qt[keys_across_lanes ? r * d + c : c * ROWS + r] = q ? q[c] * factor : 0.0f;
     }
-    const float *k = attn_f32_row(&a->k, b, kv, 0), *v = attn_f32_row(&a->v, b, kv, 0);
+    const int64_t k_row = a->k.stride[2], v_row = a->v.stride[2];
     if (begin < end && keys_across_lanes) { /* a few rows: qt holds rows x D, ot rows x Dv */
-        for (int64_t key0 = begin; key0 < end; key0 += DECODE_KEYS)
-            ops->decode_rows(t->qt, rows, d, k, a->k.stride[2], v, a->v.stride[2], dv, key0,
-                             end - key0 < DECODE_KEYS ? end - key0 : DECODE_KEYS, t->first, t->last,
-                             t->m, t->sum, t->ot);
+        for (int64_t key0 = begin; key0 < end;) {
+            const int64_t stop = chunk_end(p, key0, end, DECODE_KEYS);
+            for (int64_t r = 0; r < rows; r++) {
+                t->first_chunk[r] = t->first[r] - key0;
+                t->last_chunk[r] = t->last[r] - key0;
+            }
+            ops->decode_rows(t->qt, rows, d, attn_key_row(a, &a->k, b, kv, key0), k_row,
+                             attn_key_row(a, &a->v, b, kv, key0), v_row, dv, 0, stop - key0,
+                             t->first_chunk, t->last_chunk, t->m, t->sum, t->ot);
+            key0 = stop;
+        }
     } else if (begin < end) {
-        const int64_t k_row = a->k.stride[2], v_row = a->v.stride[2];
-        for (int64_t key0 = begin; key0 < end; key0 += KEY_TILE) {
-            const int64_t count = end - key0 < KEY_TILE ? end - key0 : KEY_TILE;
-            ops->scores(t->qt, k + key0 * k_row, k_row, d, count, groups, t->s);
+        for (int64_t key0 = begin; key0 < end;) {
+            const int64_t stop = chunk_end(p, key0, end, KEY_TILE), count = stop - key0;
+            ops->scores(t->qt, attn_key_row(a, &a->k, b, kv, key0), k_row, d, count, groups, t->s);
             for (int r = 0; r < ROWS; r++) {
                 t->first_rel[r] = (int32_t)attn_clamp_index(t->first[r] - key0, 0, count);
                 t->last_rel[r] = (int32_t)attn_clamp_index(t->last[r] - key0, 0, count);
             }
             ops->mask(t->s, count, groups, t->first_rel, t->last_rel);
             ops->softmax_step(t->s, count, groups, t->m, t->sum, t->rescale);
-            ops->accumulate(t->s, v + key0 * v_row, v_row, dv, count, groups, t->rescale, t->ot);
+            ops->accumulate(t->s, attn_key_row(a, &a->v, b, kv, key0), v_row, dv, count, groups,
+                            t->rescale, t->ot);
+            key0 = stop;
         }
     }
     for (int64_t r = 0; r < rows; r++) {
@@ -166,21 +208,21 @@ static void run_split(const attn_simd_ops *ops, const attn_args *a, int64_t b, i
     }
 }
 
-/* Row r of KV head kv's group, from its splits' partial results. */
-static void combine_row(const attn_args *a, int64_t b, int64_t kv, int64_t r, const float *partials,
-                        int64_t splits) {
+/* Row r of KV head kv's group of sequence b, from its splits' partial results. */
+static void combine_row(const attn_args *a, int64_t b, int64_t kv, const decode_seq *sq, int64_t r,
+                        const float *partials) {
     const attn_problem *p = a->problem;
-    const int64_t nq = p->seq_q, rows = group_rows(p), dv = p->head_dim_v, width = dv + 2;
+    const int64_t nq = sq->nq, rows = sq->rows, dv = p->head_dim_v, width = dv + 2;
     const int64_t h = kv * (p->heads_q / p->heads_kv) + r / nq, i = r % nq;
     float top = -INFINITY;
-    for (int64_t s = 0; s < splits; s++)
+    for (int64_t s = 0; s < sq->splits; s++)
         top = fmaxf(top, partials[(s * rows + r) * width]);
-    float *o = attn_f32_row(&a->o, b, h, i);
+    float *o = attn_query_row(a, &a->o, b, h, i);
     for (int64_t c = 0; c < dv; c++)
         o[c] = 0.0f;
     float total = 0.0f;
     if (top > -INFINITY)
-        for (int64_t s = 0; s < splits; s++) {
+        for (int64_t s = 0; s < sq->splits; s++) {
             const float *part = partials + (s * rows + r) * width;
             if (part[0] == -INFINITY)
                 continue;
@@ -193,14 +235,14 @@ static void combine_row(const attn_args *a, int64_t b, int64_t kv, int64_t r, co
     for (int64_t c = 0; c < dv; c++)
         o[c] *= inverse;
     if (a->lse.data)
-        *attn_f32_row(&a->lse, b, h, i) =
+        *(float *)attn_query_row(a, &a->lse, b, h, i) =
             total > 0.0f ? (float)(LN_2 * ((double)top + log2((double)total))) : -INFINITY;
 }
 
 static void decode_f32(const attn_args *a) {
     const attn_problem *p = a->problem;
     const attn_simd_ops *ops = attn_simd_ops_select();
-    const int64_t splits = split_count(p), rows = group_rows(p), blocks = row_blocks(p);
+    const int64_t splits = max_splits(p), rows = max_rows(p), blocks = max_blocks(p);
     const int64_t heads = p->batch * p->heads_kv, items = heads * blocks * splits;
     decode_tile unused;
     const size_t slice = carve(p, NULL, &unused);
@@ -213,22 +255,33 @@ static void decode_f32(const attn_args *a) {
 #pragma omp for schedule(dynamic, 1)
         for (int64_t n = 0; n < items; n++) {
             const int64_t bkv = n / (blocks * splits), block = n / splits % blocks;
-            const int64_t split = n % splits;
-            run_split(ops, a, bkv / p->heads_kv, bkv % p->heads_kv, block * ROWS, split, &t,
+            const int64_t split = n % splits, b = bkv / p->heads_kv;
+            decode_seq sq;
+            sequence_shape(a, b, &sq);
+            if (block * ROWS >= sq.rows || split >= sq.splits)
+                continue;
+            run_split(ops, a, b, bkv % p->heads_kv, &sq, block * ROWS, split, &t,
                       partials + (size_t)bkv * per_head +
-                          (size_t)(split * rows * (p->head_dim_v + 2)));
+                          (size_t)(split * sq.rows * (p->head_dim_v + 2)));
         }
 #pragma omp for schedule(static)
         for (int64_t n = 0; n < heads * rows; n++) {
-            const int64_t bkv = n / rows;
-            combine_row(a, bkv / p->heads_kv, bkv % p->heads_kv, n % rows,
-                        partials + (size_t)bkv * per_head, splits);
+            const int64_t bkv = n / rows, b = bkv / p->heads_kv;
+            decode_seq sq;
+            sequence_shape(a, b, &sq);
+            if (n % rows < sq.rows)
+                combine_row(a, b, bkv % p->heads_kv, &sq, n % rows,
+                            partials + (size_t)bkv * per_head);
         }
     }
 }
 
 static int decode_forward(void *context, const attn_args *a) {
     const attn_problem *p = a->problem;
+    /* ragged problems are read in place at f32; other types a sequence at a time through
+     * float32 copies */
+    if (p->ragged && attn_f32_views_needed(p))
+        return attn_sequences_forward(context, a, decode_forward);
     if (attn_workspace_check(a, decode_workspace_size(context, p, a->threads)) != ATTN_OK)
         return ATTN_FAILED;
     attn_args f32;
@@ -245,7 +298,7 @@ const attn_impl attn_impl_decode = {
                "exact LSE combine",
     .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW | ATTN_CAP_GLOBAL |
             ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES |
-            ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT,
+            ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT | ATTN_SEQUENCES_CAPS,
     .workspace_size = decode_workspace_size,
     .forward = decode_forward,
     .precisions = &attn_f32_compute_precision,

@@ -9,7 +9,7 @@
 
 #include "attnbench.h"
 
-/* True when Q, K, V and O are all float32 (nothing to convert). */
+/* True when any of Q, K, V and O is not float32 (copies are needed). */
 bool attn_f32_views_needed(const attn_problem *p);
 
 /* Bytes of workspace the copies take (0 when none are needed). */

@@ -7,15 +7,19 @@
  * masks are full attention here and still correct. Bitwise reproducible for any thread
  * count, and bitwise the same as omp: each tile is computed by one thread. */
 #include "attnbench.h"
+#include "sequences.h"
 #include "f32_views.h"
 #include "tile_kernel.h"
 
 static size_t local_workspace_size(void *context, const attn_problem *p, int threads) {
     (void)context;
-    return attn_tile_parallel_workspace_bytes(p, threads) + attn_f32_views_size(p);
+    return attn_tile_parallel_workspace_bytes(p, threads) + attn_f32_views_size(p) +
+           attn_sequences_gather_bytes(p);
 }
 
 static int local_forward(void *context, const attn_args *a) {
+    if (a->problem->ragged)
+        return attn_sequences_forward(context, a, local_forward);
     if (attn_workspace_check(a, local_workspace_size(context, a->problem, a->threads)) != ATTN_OK)
         return ATTN_FAILED;
     attn_args f32;
@@ -32,7 +36,7 @@ const attn_impl attn_impl_local = {
     .summary = "sliding window: each query tile visits only its band of keys, OpenMP",
     .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW | ATTN_CAP_GLOBAL |
             ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES |
-            ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT,
+            ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT | ATTN_SEQUENCES_CAPS,
     .workspace_size = local_workspace_size,
     .forward = local_forward,
     .precisions = &attn_f32_compute_precision,

@@ -1,6 +1,7 @@
 /* naive: materialises the Nq x Nkv score matrix of each (batch, head) with plain loops.
  * The baseline every other implementation is timed against. */
 #include "attnbench.h"
+#include "sequences.h"
 #include "f32_views.h"
 #include "workspace.h"
 
@@ -31,7 +32,7 @@ static size_t naive_score_bytes(const attn_problem *p) {
 static size_t naive_workspace_size(void *context, const attn_problem *p, int threads) {
     (void)context;
     (void)threads;
-    return naive_score_bytes(p) + attn_f32_views_size(p);
+    return naive_score_bytes(p) + attn_f32_views_size(p) + attn_sequences_gather_bytes(p);
 }
 
 /* Rows are visited in blocks of NAIVE_QUERY_BLOCK queries by a few keys, so each K or V row
@@ -202,6 +203,8 @@ static void naive_heads(const attn_args *a, float *score) {
 }
 
 static int naive_forward(void *context, const attn_args *a) {
+    if (a->problem->ragged)
+        return attn_sequences_forward(context, a, naive_forward);
     const attn_problem *p = a->problem;
     if (attn_workspace_check(a, naive_workspace_size(context, p, a->threads)) != ATTN_OK)
         return ATTN_FAILED;
@@ -218,7 +221,7 @@ const attn_impl attn_impl_naive = {
     .summary = "plain loops, full Nq x Nkv score matrix per head",
     .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW | ATTN_CAP_GLOBAL |
             ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES |
-            ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT,
+            ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT | ATTN_SEQUENCES_CAPS,
     .supports = naive_supports,
     .workspace_size = naive_workspace_size,
     .forward = naive_forward,

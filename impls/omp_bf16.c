@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "attnbench.h"
+#include "sequences.h"
 #include "bf16_ops.h"
 #include "element_convert.h"
 #include "f32_views.h"
@@ -83,7 +84,7 @@ static size_t omp_bf16_workspace_size(void *context, const attn_problem *p, int 
     (void)context;
     const size_t fast = (size_t)(threads > 0 ? threads : 1) * slice_bytes(p);
     const size_t widened = attn_tile_parallel_workspace_bytes(p, threads) + attn_f32_views_size(p);
-    return fast > widened ? fast : widened;
+    return (fast > widened ? fast : widened) + attn_sequences_gather_bytes(p);
 }
 
 /* Keys [key0, key0 + count) for the row groups of the tile that see any of them. */
@@ -163,6 +164,8 @@ static void run_tile(const attn_bf16_ops *ops, const attn_simd_ops *simd, const 
 }
 
 static int omp_bf16_forward(void *context, const attn_args *a) {
+    if (a->problem->ragged)
+        return attn_sequences_forward(context, a, omp_bf16_forward);
     const attn_problem *p = a->problem;
     if (attn_workspace_check(a, omp_bf16_workspace_size(context, p, a->threads)) != ATTN_OK)
         return ATTN_FAILED;
@@ -197,7 +200,7 @@ const attn_impl attn_impl_omp_bf16 = {
     .summary = "bf16 Q/K/V, AVX512-BF16 dot products, f32 softmax, P rounded to bf16, OpenMP",
     .caps = ATTN_CAP_GQA | ATTN_CAP_CROSS | ATTN_CAP_CAUSAL | ATTN_CAP_WINDOW | ATTN_CAP_GLOBAL |
             ATTN_CAP_DV_DIFFERS | ATTN_CAP_LSE | ATTN_CAP_CUSTOM_SCALE | ATTN_CAP_STRIDES |
-            ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT,
+            ATTN_CAP_THREAD_INVARIANT | ATTN_CAP_BATCH_INVARIANT | ATTN_SEQUENCES_CAPS,
     .workspace_size = omp_bf16_workspace_size,
     .forward = omp_bf16_forward,
     .precisions = &omp_bf16_precision,

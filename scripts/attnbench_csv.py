@@ -23,7 +23,7 @@ FLOAT_COLUMNS = frozenset((
     "scale", "time_min_s", "time_median_s", "time_mean_s", "time_stddev_s", "time_cv",
     "warmup_s", "flops", "bytes", "gflops", "gbytes_per_s", "sgemm_gflops", "frac_of_sgemm",
     "max_abs_err", "err_ratio", "gemm_gflops", "frac_of_gemm", "peak_gflops",
-    "frac_of_peak", "bandwidth_gbps", "frac_of_bandwidth"))
+    "frac_of_peak", "bandwidth_gbps", "frac_of_bandwidth", "tokens", "tokens_per_s"))
 NUMERIC_COLUMNS = INT_COLUMNS | FLOAT_COLUMNS
 
 # Columns each tool needs; the run-describing ones (cpu, git_commit, ...) are optional.

@@ -84,8 +84,8 @@ cflags=(-std=c11 -g -O1 -Wall -Wextra -fno-omit-frame-pointer -Iimpls/include -I
 
 sources_of() {
   case "$1" in
-    suite) echo "harness/core/error.c harness/core/problem.c harness/core/element_type.c harness/core/suite.c harness/core/paths.c" ;;
-    case) echo "harness/core/error.c harness/core/problem.c harness/core/element_type.c" ;;
+    suite) echo "harness/core/error.c harness/core/problem.c harness/core/element_type.c harness/core/generate.c harness/core/suite.c harness/core/paths.c" ;;
+    case) echo "harness/core/error.c harness/core/problem.c harness/core/element_type.c harness/core/generate.c" ;;
     npy) echo "harness/core/error.c harness/core/npy.c harness/core/output_file.c" ;;
   esac
 }

@@ -248,7 +248,12 @@ typedef struct summary_cell {
     attn_case c;
     attn_bench_status status;
     double gflops, frac;
+    double gbps, frac_bandwidth; /* bytes moved per second, and of the bandwidth roof */
+    bool memory_bound;           /* FLOPs per byte below the roofline's ridge point */
 } summary_cell;
+
+/* Which figure a summary table shows. */
+typedef enum { TABLE_GFLOPS, TABLE_BANDWIDTH } table_kind;
 
 /* Cells of one table row share everything but nq; nkv counts as "= nq" or a length. */
 static bool same_row(const summary_cell *a, const summary_cell *b) {
@@ -261,15 +266,18 @@ static bool same_row(const summary_cell *a, const summary_cell *b) {
            (p_square || p->seq_kv == q->seq_kv) && a->c.scale_is_default == b->c.scale_is_default &&
            (a->c.scale_is_default || p->scale == q->scale) && a->c.seed == b->c.seed &&
            a->c.dist == b->c.dist && p->q_type == q->q_type && p->k_type == q->k_type &&
-           p->v_type == q->v_type && p->o_type == q->o_type;
+           p->v_type == q->v_type && p->o_type == q->o_type && p->ragged == q->ragged &&
+           p->kv_storage == q->kv_storage && p->page_size == q->page_size &&
+           (!p->ragged || memcmp(a->c.lengths, b->c.lengths, sizeof a->c.lengths) == 0);
 }
 
 /* Sequence-length columns per printed table: more wrap into further tables. */
 #define SUMMARY_SEQ_COLUMNS 8
 
-enum { LABEL_COLUMNS = 13 };
-static const char *const label_names[LABEL_COLUMNS] = {
-    "impl", "thr", "b", "hq", "hkv", "nkv", "d", "dv", "mask", "dist", "scale", "seed", "types"};
+enum { LABEL_COLUMNS = 14 };
+static const char *const label_names[LABEL_COLUMNS] = {"impl",  "thr",  "b",     "hq",   "hkv",
+                                                       "nkv",   "d",    "dv",    "mask", "dist",
+                                                       "scale", "seed", "types", "kv"};
 
 static void row_label(const summary_cell *cell, char label[LABEL_COLUMNS][48]) {
     const attn_problem *p = &cell->c.problem;
@@ -278,7 +286,9 @@ static void row_label(const summary_cell *cell, char label[LABEL_COLUMNS][48]) {
     snprintf(label[2], 48, "%lld", (long long)p->batch);
     snprintf(label[3], 48, "%lld", (long long)p->heads_q);
     snprintf(label[4], 48, "%lld", (long long)p->heads_kv);
-    if (p->seq_kv == p->seq_q)
+    if (p->ragged)
+        attn_case_lengths_text(&cell->c, ATTN_SEQ_KV, label[5], 48);
+    else if (p->seq_kv == p->seq_q)
         snprintf(label[5], 48, "=nq");
     else
         snprintf(label[5], 48, "%lld", (long long)p->seq_kv);
@@ -298,15 +308,20 @@ static void row_label(const summary_cell *cell, char label[LABEL_COLUMNS][48]) {
     snprintf(label[11], 48, "%llu", (unsigned long long)cell->c.seed);
     if (!attn_case_types_text(p, label[12], 48))
         snprintf(label[12], 48, "f32");
+    label[13][0] = '\0';
+    if (p->ragged)
+        attn_case_storage_text(&cell->c, label[13], 48);
 }
 
-static void cell_text(const summary_cell *cell, char *out, size_t size) {
+static void cell_text(const summary_cell *cell, table_kind kind, char *out, size_t size) {
+    const double value = kind == TABLE_GFLOPS ? cell->gflops : cell->gbps;
+    const double frac = kind == TABLE_GFLOPS ? cell->frac : cell->frac_bandwidth;
     if (cell->status != ATTN_BENCH_OK)
         snprintf(out, size, "%s", attn_bench_status_name(cell->status));
-    else if (cell->frac > 0)
-        snprintf(out, size, "%.1f(%.2f)", cell->gflops, cell->frac);
+    else if (frac > 0)
+        snprintf(out, size, "%.1f(%.2f)", value, frac);
     else
-        snprintf(out, size, "%.1f", cell->gflops);
+        snprintf(out, size, "%.1f", value);
 }
 
 static int compare_seq(const void *a, const void *b) {
@@ -318,7 +333,7 @@ static int compare_seq(const void *a, const void *b) {
  * nq. Every measured cell appears: label columns that vary (nkv, dv, dist, scale, seed)
  * are shown, a repeated case gets a row of its own, and more than SUMMARY_SEQ_COLUMNS
  * lengths wrap into further tables. */
-static void print_summary(const summary_cell *cells, size_t count) {
+static void print_table(const summary_cell *cells, size_t count, table_kind kind) {
     if (count == 0)
         return;
     int64_t *seqs = malloc(count * sizeof *seqs);
@@ -376,7 +391,8 @@ static void print_summary(const summary_cell *cells, size_t count) {
     for (size_t n = 0; n < count; n++) {
         row_label(&cells[n], label);
         const attn_problem *p = &cells[n].c.problem;
-        shown[5] |= p->seq_kv != p->seq_q;
+        shown[5] |= p->seq_kv != p->seq_q || p->ragged;
+        shown[13] |= label[13][0] != '\0';
         shown[7] |= p->head_dim_v != p->head_dim;
         for (int k = 9; k < LABEL_COLUMNS; k++)
             shown[k] |= strcmp(label[k], first_label[k]) != 0;
@@ -386,14 +402,18 @@ static void print_summary(const summary_cell *cells, size_t count) {
             if ((int)strlen(label[k]) > width[k])
                 width[k] = (int)strlen(label[k]);
         char text[64];
-        cell_text(&cells[n], text, sizeof text);
+        cell_text(&cells[n], kind, text, sizeof text);
         if ((int)strlen(text) > cell_width)
             cell_width = (int)strlen(text);
     }
     for (size_t from = 0; from < seq_count; from += SUMMARY_SEQ_COLUMNS) {
         size_t to = from + SUMMARY_SEQ_COLUMNS < seq_count ? from + SUMMARY_SEQ_COLUMNS : seq_count;
-        printf("\nGFLOP/s (fraction of the GEMM ceiling at the same element type, shape and "
-               "threads) by nq");
+        if (kind == TABLE_GFLOPS)
+            printf("\nGFLOP/s (fraction of the GEMM ceiling at the same element type, shape and "
+                   "threads) by nq (of a ragged batch: its longest sequence's)");
+        else
+            printf("\nGB/s moved (fraction of the bandwidth roof at the same threads) of the rows "
+                   "bound by memory (FLOPs per byte below the roofline's ridge) by nq");
         if (seq_count > SUMMARY_SEQ_COLUMNS)
             printf(" (lengths %zu-%zu of %zu)", from + 1, to, seq_count);
         printf(":\n");
@@ -423,7 +443,7 @@ static void print_summary(const summary_cell *cells, size_t count) {
             for (size_t s = from; s < to; s++) {
                 char text[64] = "";
                 if (in_chunk[s - from])
-                    cell_text(in_chunk[s - from], text, sizeof text);
+                    cell_text(in_chunk[s - from], kind, text, sizeof text);
                 printf(" %*s", cell_width, text);
             }
             putchar('\n');
@@ -435,6 +455,19 @@ done:
     free(row_first);
     free(by_row);
     free(row_start);
+}
+
+/* The GFLOP/s table of every row, then the GB/s table of the rows bound by memory. */
+static void print_summary(const summary_cell *cells, size_t count) {
+    print_table(cells, count, TABLE_GFLOPS);
+    summary_cell *bound = malloc((count ? count : 1) * sizeof *bound);
+    size_t bound_count = 0;
+    for (size_t n = 0; bound && n < count; n++)
+        if (cells[n].memory_bound)
+            bound[bound_count++] = cells[n];
+    if (bound)
+        print_table(bound, bound_count, TABLE_BANDWIDTH);
+    free(bound);
 }
 
 typedef struct sweep {
@@ -516,9 +549,19 @@ static int run_one(sweep *s, size_t impl_index, size_t thread_index, const attn_
     int rc = attn_csv_append(&s->csv, fields, err);
     free(storage);
     s->counts[result.status]++;
+    const bool timed = result.status == ATTN_BENCH_OK && result.stats.median > 0;
+    const double gbps = timed ? result.work.bytes / result.stats.median * 1e-9 : 0;
     s->cells[s->cell_count++] = (summary_cell){
-        impl,          threads,       *c,
-        result.status, result.gflops, gemm.gflops > 0 ? result.gflops / gemm.gflops : 0};
+        .impl = impl,
+        .threads = threads,
+        .c = *c,
+        .status = result.status,
+        .gflops = result.gflops,
+        .frac = gemm.gflops > 0 ? result.gflops / gemm.gflops : 0,
+        .gbps = gbps,
+        .frac_bandwidth = bandwidth.value > 0 ? gbps / bandwidth.value : 0,
+        .memory_bound = peak.value > 0 && bandwidth.value > 0 && result.work.bytes > 0 &&
+                        result.work.flops / result.work.bytes < peak.value / bandwidth.value};
     if (result.status == ATTN_BENCH_WRONG) {
         char text[ATTN_CASE_STRING_MAX];
         attn_case_format(c, text);

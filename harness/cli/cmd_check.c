@@ -379,8 +379,8 @@ static int write_csv_row(attn_csv *csv, const attn_impl *impl, const attn_case_d
         format_number(r->compare.rel_l2, l2, sizeof l2);
         format_number(r->compare.err_vs_fp32, vs_fp32, sizeof vs_fp32);
         format_number(r->compare.err_vs_contract, vs_contract, sizeof vs_contract);
-        attn_format_position(&c->problem, r->compare.worst_is_lse, r->compare.worst_index, worst,
-                             sizeof worst);
+        attn_format_case_position(c, r->compare.worst_is_lse, r->compare.worst_index, worst,
+                                  sizeof worst);
     }
     const char *lse = compared(r) ? ((impl->caps & ATTN_CAP_LSE) ? (r->lse_checked ? "checked" : "")
                                                                  : "not checked")

@@ -57,7 +57,10 @@ static void print_caps(uint64_t caps) {
                  {ATTN_CAP_CUSTOM_SCALE, "scale"},
                  {ATTN_CAP_STRIDES, "strides"},
                  {ATTN_CAP_THREAD_INVARIANT, "thread-invariant"},
-                 {ATTN_CAP_BATCH_INVARIANT, "batch-invariant"}};
+                 {ATTN_CAP_BATCH_INVARIANT, "batch-invariant"},
+                 {ATTN_CAP_RAGGED, "ragged"},
+                 {ATTN_CAP_KV_PACKED, "kv-packed"},
+                 {ATTN_CAP_KV_PAGED, "kv-paged"}};
     const char *separator = "";
     for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
         if (caps & names[n].cap) {

@@ -248,7 +248,7 @@ static int run_impl(const attn_impl *impl, const attn_case_data *d, const run_op
         return attn_fail_internal(err, "%s", reason);
     attn_stage stage;
     float *out = malloc((d->sizes.o + d->sizes.lse) * sizeof *out);
-    if (!out || attn_stage_create(&stage, p, ATTN_LAYOUT_BHSD, workspace, err)) {
+    if (!out || attn_stage_create(&stage, p, NULL, ATTN_LAYOUT_BHSD, workspace, err)) {
         free(out);
         return out ? -1 : attn_fail_internal(err, "out of memory");
     }

@@ -6,6 +6,7 @@
 #include "problem.h"
 #include "reference.h"
 #include "row_sample.h"
+#include "serving.h"
 
 typedef struct attn_case_data {
     attn_case c;
@@ -19,6 +20,7 @@ typedef struct attn_case_data {
                                    float32) */
     float *o_contract;          /* the plain computation of that contract, for
                                    err_vs_contract (o_plain itself for float32) */
+    attn_serving serving;       /* a ragged case's tables (zero otherwise) */
     attn_row_sample sample;     /* the rows with a reference (NaN in the others); full unless
                                    attn_case_data_compute chose a sample */
 } attn_case_data;
@@ -37,6 +39,9 @@ int attn_case_data_run_reference(attn_case_data *data, attn_error *err);
  * results and verified rows, copied. */
 int attn_case_data_slice_batch(const attn_case_data *src, int64_t b, attn_case_data *dst,
                                attn_error *err);
+/* Sequence b of a ragged case's data as the data of a case of its own (attn_case_sequence):
+ * pointers into data's arrays, nothing copied; never free it. */
+void attn_case_data_sequence(const attn_case_data *data, int64_t b, attn_case_data *view);
 /* Computes o_plain for the verified rows of the inputs in data. */
 int attn_case_data_run_plain(attn_case_data *data, attn_error *err);
 /* Makes o_tol, lse_tol and o_contract those of contract (recomputing the reference on the

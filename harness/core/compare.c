@@ -19,6 +19,28 @@ void attn_format_position(const attn_problem *p, bool is_lse, size_t index, char
         snprintf(out, size, "O[%zu][%zu][%zu][%zu]", b, h, i, c);
 }
 
+void attn_format_case_position(const attn_case *c, bool is_lse, size_t index, char *out,
+                               size_t size) {
+    if (!c->problem.ragged) {
+        attn_format_position(&c->problem, is_lse, index, out, size);
+        return;
+    }
+    const size_t dv = is_lse ? 1 : (size_t)c->problem.head_dim_v;
+    for (int64_t b = c->problem.batch - 1; b >= 0; b--) {
+        attn_sequence_offsets at;
+        attn_case_sequence_offsets(c, b, &at);
+        if (index / dv < at.lse)
+            continue;
+        attn_case one;
+        attn_case_sequence(c, b, &one);
+        char position[96];
+        attn_format_position(&one.problem, is_lse, index - at.lse * dv, position, sizeof position);
+        snprintf(out, size, "sequence %lld: %s", (long long)b, position);
+        return;
+    }
+    snprintf(out, size, "?");
+}
+
 static unsigned bits_of(float x) {
     uint32_t bits;
     memcpy(&bits, &x, sizeof bits);
@@ -55,7 +77,19 @@ typedef struct element_check {
     const attn_problem *problem;
     attn_compare_result *result;
     unsigned unwritten_bits;
+    int64_t sequence; /* of a ragged case, named in messages; -1 otherwise */
 } element_check;
+
+/* "O[0][3][1][5]", or "sequence 7: O[0][3][1][5]" in a ragged case. */
+static void position_text(const element_check *check, bool is_lse, size_t index, char *out,
+                          size_t size) {
+    char position[96];
+    attn_format_position(check->problem, is_lse, index, position, sizeof position);
+    if (check->sequence >= 0)
+        snprintf(out, size, "sequence %lld: %s", (long long)check->sequence, position);
+    else
+        snprintf(out, size, "%s", position);
+}
 
 /* Returns the element's error ratio, recording a failure in the result. */
 static double check_element(element_check *check, bool is_lse, size_t index, float got, double want,
@@ -68,8 +102,8 @@ static double check_element(element_check *check, bool is_lse, size_t index, flo
     r->passed = false;
     r->failed_count++;
     if (!r->detail[0]) {
-        char position[96];
-        attn_format_position(check->problem, is_lse, index, position, sizeof position);
+        char position[128];
+        position_text(check, is_lse, index, position, sizeof position);
         snprintf(r->detail, sizeof r->detail, "%s %s: got %.9g, reference %.17g, tolerance %.3g",
                  position, failure, (double)got, want, tol);
     }
@@ -99,8 +133,8 @@ static void check_unverified_row(element_check *check, size_t row, const float *
         r->worst_index = index;
         r->worst_is_lse = is_lse;
         if (!r->detail[0]) {
-            char position[96];
-            attn_format_position(check->problem, is_lse, index, position, sizeof position);
+            char position[128];
+            position_text(check, is_lse, index, position, sizeof position);
             snprintf(r->detail, sizeof r->detail,
                      "%s %s (a row outside the verified sample): got %.9g", position, failure,
                      (double)got);
@@ -114,13 +148,47 @@ static double error_ratio(double error, double yardstick_error) {
     return yardstick_error > 0.0 ? error / yardstick_error : error > 0 ? INFINITY : 0.0;
 }
 
+/* Sums over every sequence of a ragged case. */
+typedef struct compare_sums {
+    double diff_squares, ref_squares, plain_max_err, contract_max_err;
+} compare_sums;
+
+/* Compares one uniform case's rows; `base` is where its elements start in the result's
+ * flat indices (worst_index). */
+static void compare_uniform(const attn_case_data *data, const float *o, const float *lse,
+                            element_check *sequence_check, size_t base, compare_sums *sums);
+
 void attn_compare(const attn_case_data *data, const float *o, const float *lse,
                   unsigned unwritten_bits, attn_compare_result *result) {
     memset(result, 0, sizeof *result);
     result->passed = true;
-    element_check check = {&data->c.problem, result, unwritten_bits};
+    compare_sums sums = {0};
+    if (!data->c.problem.ragged) {
+        element_check check = {&data->c.problem, result, unwritten_bits, -1};
+        compare_uniform(data, o, lse, &check, 0, &sums);
+    } else {
+        for (int64_t b = 0; b < data->c.problem.batch; b++) {
+            attn_case_data view;
+            attn_case_data_sequence(data, b, &view);
+            attn_sequence_offsets at;
+            attn_case_sequence_offsets(&data->c, b, &at);
+            element_check check = {&view.c.problem, result, unwritten_bits, b};
+            compare_uniform(&view, o + at.o, lse ? lse + at.lse : NULL, &check, at.o, &sums);
+        }
+    }
+    result->rel_l2 = sums.ref_squares > 0.0 ? sqrt(sums.diff_squares / sums.ref_squares)
+                                            : sqrt(sums.diff_squares);
+    result->err_vs_fp32 = error_ratio(result->max_abs_err, sums.plain_max_err);
+    result->err_vs_contract = error_ratio(result->max_abs_err, sums.contract_max_err);
+}
+
+static void compare_uniform(const attn_case_data *data, const float *o, const float *lse,
+                            element_check *sequence_check, size_t base, compare_sums *sums) {
+    element_check check = *sequence_check;
+    attn_compare_result *result = check.result;
     const size_t dv = (size_t)data->c.problem.head_dim_v;
-    double diff_squares = 0.0, ref_squares = 0.0, plain_max_err = 0.0, contract_max_err = 0.0;
+    double diff_squares = 0.0, ref_squares = 0.0, plain_max_err = sums->plain_max_err,
+           contract_max_err = sums->contract_max_err;
     const unsigned char *verified = data->sample.verified;
     for (size_t row = 0; row < data->sizes.rows; row++) {
         if (verified && !verified[row]) {
@@ -153,7 +221,7 @@ void attn_compare(const attn_case_data *data, const float *o, const float *lse,
             }
             if (ratio > result->err_ratio) {
                 result->err_ratio = ratio;
-                result->worst_index = index;
+                result->worst_index = base + index;
                 result->worst_is_lse = false;
             }
         }
@@ -162,12 +230,13 @@ void attn_compare(const attn_case_data *data, const float *o, const float *lse,
                 check_element(&check, true, row, lse[row], data->lse[row], data->lse_tol[row]);
             if (ratio > result->err_ratio) {
                 result->err_ratio = ratio;
-                result->worst_index = row;
+                result->worst_index = base / dv + row;
                 result->worst_is_lse = true;
             }
         }
     }
-    result->rel_l2 = ref_squares > 0.0 ? sqrt(diff_squares / ref_squares) : sqrt(diff_squares);
-    result->err_vs_fp32 = error_ratio(result->max_abs_err, plain_max_err);
-    result->err_vs_contract = error_ratio(result->max_abs_err, contract_max_err);
+    sums->diff_squares += diff_squares;
+    sums->ref_squares += ref_squares;
+    sums->plain_max_err = plain_max_err;
+    sums->contract_max_err = contract_max_err;
 }

@@ -38,5 +38,8 @@ double attn_judge_element(float got, double want, double tol, bool check_unwritt
 
 /* "O[b][h][i][c]" or "LSE[b][h][i]" for a flat index. */
 void attn_format_position(const attn_problem *p, bool is_lse, size_t index, char *out, size_t size);
+/* The same for a case: "sequence 3: O[0][h][i][c]" in a ragged case. */
+void attn_format_case_position(const attn_case *c, bool is_lse, size_t index, char *out,
+                               size_t size);
 
 #endif

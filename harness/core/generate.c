@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define GOLDEN_GAMMA 0x9E3779B97F4A7C15ull
 
@@ -132,7 +133,51 @@ static void round_to_type(int type, float *x, size_t count) {
             x[i] = attn_round_to_type(x[i], type);
 }
 
+static void generate_dense(const attn_case *c, float *q, float *k, float *v);
+
+/* A sequence with no queries or no keys: drawn as if it had one, the empty tensor dropped. */
+static void generate_sequence(const attn_case *one, float *q, float *k, float *v) {
+    if (one->problem.seq_q > 0 && one->problem.seq_kv > 0) {
+        generate_dense(one, q, k, v);
+        return;
+    }
+    attn_case widened = *one;
+    widened.problem.seq_q = one->problem.seq_q > 0 ? one->problem.seq_q : 1;
+    widened.problem.seq_kv = one->problem.seq_kv > 0 ? one->problem.seq_kv : 1;
+    attn_case_sizes sizes;
+    if (attn_case_sizes_of(&widened, &sizes, NULL))
+        return;
+    float *tq = malloc(sizes.q * sizeof *tq), *tk = malloc(sizes.k * sizeof *tk),
+          *tv = malloc(sizes.v * sizeof *tv);
+    if (tq && tk && tv) {
+        generate_dense(&widened, tq, tk, tv);
+        if (one->problem.seq_q > 0)
+            memcpy(q, tq, sizes.q * sizeof *q);
+        if (one->problem.seq_kv > 0) {
+            memcpy(k, tk, sizes.k * sizeof *k);
+            memcpy(v, tv, sizes.v * sizeof *v);
+        }
+    }
+    free(tq);
+    free(tk);
+    free(tv);
+}
+
 void attn_generate_inputs(const attn_case *c, float *q, float *k, float *v) {
+    if (!c->problem.ragged) {
+        generate_dense(c, q, k, v);
+        return;
+    }
+    for (int64_t b = 0; b < c->problem.batch; b++) {
+        attn_case one;
+        attn_sequence_offsets at;
+        attn_case_sequence(c, b, &one);
+        attn_case_sequence_offsets(c, b, &at);
+        generate_sequence(&one, q + at.q, k + at.k, v + at.v);
+    }
+}
+
+static void generate_dense(const attn_case *c, float *q, float *k, float *v) {
     const attn_problem *p = &c->problem;
     attn_case_sizes sizes;
     if (attn_case_sizes_of(c, &sizes, NULL))

@@ -420,6 +420,16 @@ int attn_golden_write_suite(const attn_suite *suite, const char *dir,
                             const volatile sig_atomic_t *stop, attn_error *err) {
     char target[4096], parent[4096], base[4096];
     char staging[4200], old[4200], case_dir[4300], marker[4300];
+    for (size_t n = 0; n < suite->count; n++)
+        if (suite->cases[n].problem.ragged) {
+            char text[ATTN_CASE_STRING_MAX];
+            attn_case_format(&suite->cases[n], text);
+            return attn_fail_input(err,
+                                   "case %zu '%s' is a serving case (per-sequence lengths, "
+                                   "kv=): golden sets hold dense cases only; check computes "
+                                   "the reference of serving cases when it runs them",
+                                   n + 1, text);
+        }
     if (split_target(dir, target, parent, base, sizeof target, err))
         return -1;
     if (format_path(staging, sizeof staging, "%s.partial-%ld", target, (long)getpid()) ||

@@ -2,6 +2,7 @@
 #include "layout.h"
 
 #include "element_type.h"
+#include "serving.h"
 
 #include <string.h>
 
@@ -75,35 +76,71 @@ static int checked(int64_t x, attn_error *err) {
     return 0;
 }
 
-int attn_layout_of(const attn_problem *p, attn_layout kind, attn_case_layout *out,
-                   attn_error *err) {
+/* The shapes an implementation sees and how rows are found, for a ragged problem. */
+static void ragged_shapes(const attn_problem *p, int64_t shapes[ATTN_TENSOR_COUNT][4],
+                          int32_t maps[ATTN_TENSOR_COUNT]) {
+    const int64_t dims[ATTN_TENSOR_COUNT] = {p->head_dim, p->head_dim, p->head_dim_v, p->head_dim_v,
+                                             1};
+    for (int t = 0; t < ATTN_TENSOR_COUNT; t++) {
+        const bool is_kv = t == ATTN_TENSOR_K || t == ATTN_TENSOR_V;
+        int64_t outer = 1, rows = p->total_q;
+        maps[t] = ATTN_ROWS_PACKED_Q;
+        if (is_kv && p->kv_storage == ATTN_KV_CACHE) {
+            outer = p->batch;
+            rows = p->seq_kv;
+            maps[t] = ATTN_ROWS_CACHE;
+        } else if (is_kv && p->kv_storage == ATTN_KV_PACKED) {
+            rows = p->total_kv;
+            maps[t] = ATTN_ROWS_PACKED_KV;
+        } else if (is_kv) {
+            outer = p->page_count;
+            rows = p->page_size;
+            maps[t] = ATTN_ROWS_PAGED;
+        }
+        const int64_t shape[4] = {outer, is_kv ? p->heads_kv : p->heads_q, rows, dims[t]};
+        memcpy(shapes[t], shape, sizeof shape);
+    }
+}
+
+int attn_layout_of(const attn_problem *p, attn_layout kind, const struct attn_serving *serving,
+                   attn_case_layout *out, attn_error *err) {
     memset(out, 0, sizeof *out);
     out->kind = kind;
-    const int64_t shapes[ATTN_TENSOR_COUNT][4] = {
+    int64_t shapes[ATTN_TENSOR_COUNT][4] = {
         {p->batch, p->heads_q, p->seq_q, p->head_dim},
         {p->batch, p->heads_kv, p->seq_kv, p->head_dim},
         {p->batch, p->heads_kv, p->seq_kv, p->head_dim_v},
         {p->batch, p->heads_q, p->seq_q, p->head_dim_v},
         {p->batch, p->heads_q, p->seq_q, 1},
     };
+    int32_t maps[ATTN_TENSOR_COUNT] = {ATTN_ROWS_STRIDED};
+    if (p->ragged) {
+        if (!serving)
+            return attn_fail_internal(err, "a ragged problem laid out without its tables");
+        ragged_shapes(p, shapes, maps);
+    }
     static const int bhsd[3] = {0, 1, 2}, bshd[3] = {0, 2, 1};
     const int32_t types[ATTN_TENSOR_COUNT] = {p->q_type, p->k_type, p->v_type, p->o_type, ATTN_F32};
     for (int t = 0; t < ATTN_TENSOR_COUNT; t++) {
         attn_tensor_layout *l = &out->t[t];
         memcpy(l->shape, shapes[t], sizeof l->shape);
         l->dtype = types[t];
+        l->map = maps[t];
+        l->serving = p->ragged ? serving : NULL;
+        const bool paged = l->map == ATTN_ROWS_PAGED;
         const bool is_lse = t == ATTN_TENSOR_LSE, is_kv = t == ATTN_TENSOR_K || t == ATTN_TENSOR_V;
         int64_t row = l->shape[3], capacity = l->shape[2];
         if (kind == ATTN_LAYOUT_VIEW) {
             row = is_lse ? 2 : is_kv ? row + 3 : row + 1;
-            capacity = is_kv ? capacity + 5 : capacity;
+            /* a page of a paged cache gets one spare slot, a cache five spare rows */
+            capacity = is_kv ? capacity + (paged ? 1 : 5) : capacity;
         }
         strides_for(l->shape, kind == ATTN_LAYOUT_BSHD ? bshd : bhsd, row, capacity, l->stride,
                     &l->span);
         if (is_lse)
             l->stride[3] = 0;
         /* In a view, K and V start two rows into their cache: padding on both sides. */
-        if (kind == ATTN_LAYOUT_VIEW && is_kv)
+        if (kind == ATTN_LAYOUT_VIEW && is_kv && !paged)
             l->start = 2 * l->stride[2];
         if (checked(l->span, err))
             return -1;
@@ -111,19 +148,57 @@ int attn_layout_of(const attn_problem *p, attn_layout kind, attn_case_layout *ou
     return 0;
 }
 
-/* Calls visit(row offset in the buffer, row index in the dense tensor) for every row. */
+/* Sequences (batch entries) of the dense form, and rows of entry i0 of a head. */
+static int64_t outer_count(const attn_tensor_layout *l) {
+    return l->serving ? l->serving->batch : l->shape[0];
+}
+
+static int64_t row_count(const attn_tensor_layout *l, int64_t i0) {
+    switch (l->map) {
+    case ATTN_ROWS_PACKED_Q:
+        return l->serving->len_q[i0];
+    case ATTN_ROWS_CACHE:
+    case ATTN_ROWS_PACKED_KV:
+    case ATTN_ROWS_PAGED:
+        return l->serving->len_kv[i0];
+    default:
+        return l->shape[2];
+    }
+}
+
+/* The buffer element where row i2 of head i1 of entry i0 starts. */
+static int64_t row_at(const attn_tensor_layout *l, int64_t i0, int64_t i1, int64_t i2) {
+    const attn_serving *s = l->serving;
+    int64_t outer = i0, row = i2;
+    if (l->map == ATTN_ROWS_PACKED_Q) {
+        outer = 0;
+        row = s->cu_q[i0] + i2;
+    } else if (l->map == ATTN_ROWS_PACKED_KV) {
+        outer = 0;
+        row = s->cu_kv[i0] + i2;
+    } else if (l->map == ATTN_ROWS_PAGED) {
+        outer = s->table[i0 * s->pages_per_seq + i2 / s->page_size];
+        row = i2 % s->page_size;
+    }
+    return l->start + outer * l->stride[0] + i1 * l->stride[1] + row * l->stride[2];
+}
+
+/* Runs body for every row: at_ its first buffer element, dense_ its first element in the
+ * dense form, (i0, i1, i2) its logical position. */
 #define FOR_EACH_ROW(l, body)                                                                      \
     do {                                                                                           \
         int64_t dense_row_ = 0;                                                                    \
-        for (int64_t i0 = 0; i0 < (l)->shape[0]; i0++)                                             \
+        const int64_t outer_ = outer_count(l);                                                     \
+        for (int64_t i0 = 0; i0 < outer_; i0++) {                                                  \
+            const int64_t rows_ = row_count((l), i0);                                              \
             for (int64_t i1 = 0; i1 < (l)->shape[1]; i1++)                                         \
-                for (int64_t i2 = 0; i2 < (l)->shape[2]; i2++, dense_row_++) {                     \
-                    const int64_t at_ = (l)->start + i0 * (l)->stride[0] + i1 * (l)->stride[1] +   \
-                                        i2 * (l)->stride[2];                                       \
+                for (int64_t i2 = 0; i2 < rows_; i2++, dense_row_++) {                             \
+                    const int64_t at_ = row_at((l), i0, i1, i2);                                   \
                     const int64_t dense_ = dense_row_ * (l)->shape[3];                             \
                     (void)dense_;                                                                  \
                     body;                                                                          \
                 }                                                                                  \
+        }                                                                                          \
     } while (0)
 
 static size_t element_bytes(const attn_tensor_layout *l) {

@@ -29,13 +29,30 @@ enum {
     ATTN_TENSOR_COUNT
 };
 
-/* One tensor's place in its buffer. */
+/* How a tensor's rows are found: by strides, or (ragged cases) through the sequence
+ * tables. */
+typedef enum {
+    ATTN_ROWS_STRIDED = 0, /* [b][h][i] by the strides */
+    ATTN_ROWS_PACKED_Q,    /* row cu_q[b] + i of [0][h] (Q, O, LSE of a ragged case) */
+    ATTN_ROWS_CACHE,       /* [b][h][j], j < nkv_b (ATTN_KV_CACHE) */
+    ATTN_ROWS_PACKED_KV,   /* row cu_kv[b] + j of [0][h] (ATTN_KV_PACKED) */
+    ATTN_ROWS_PAGED        /* [table[b][j / P]][h][j % P] (ATTN_KV_PAGED) */
+} attn_row_map;
+
+struct attn_serving;
+
+/* One tensor's place in its buffer. The dense form it is copied from and to is BHSD; for
+ * a ragged case, each sequence's own BHSD tensor one after the other (problem.h). */
 typedef struct attn_tensor_layout {
-    int64_t shape[4];  /* logical; LSE has shape[3] = 1 */
+    int64_t shape[4];  /* as the implementation sees it; LSE has shape[3] = 1 */
     int64_t stride[4]; /* elements; LSE has stride[3] = 0 */
     int64_t start;     /* element of the buffer where [0][0][0][0] is */
     int64_t span;      /* elements in the buffer, padding included */
     int32_t dtype;     /* attn_element_type of the elements (LSE: f32) */
+    int32_t map;       /* attn_row_map */
+    /* the tables of a ragged case (valid in the process that made the layout only: a
+     * worker is sent the layout but never walks its rows) */
+    const struct attn_serving *serving;
 } attn_tensor_layout;
 
 typedef struct attn_case_layout {
@@ -51,8 +68,10 @@ int attn_layout_parse_list(const char *text, unsigned *mask, attn_error *err);
 /* One line saying what each layout is, for --help. */
 extern const char attn_layout_help[];
 
-/* The layout of every tensor of problem p. Fails only when the sizes overflow. */
-int attn_layout_of(const attn_problem *p, attn_layout kind, attn_case_layout *out, attn_error *err);
+/* The layout of every tensor of problem p; serving holds the tables of a ragged problem
+ * (NULL otherwise; it must outlive the layout). Fails only when the sizes overflow. */
+int attn_layout_of(const attn_problem *p, attn_layout kind, const struct attn_serving *serving,
+                   attn_case_layout *out, attn_error *err);
 
 /* Copies a dense BHSD float tensor into (or out of) its view in buffer, converting to (or
  * from) the layout's element type. */

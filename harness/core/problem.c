@@ -46,9 +46,10 @@ static const struct {
     {"seed", ATTN_FIELD_SEED},
     {"dist", ATTN_FIELD_DIST},
     {"types", ATTN_FIELD_TYPES},
+    {"kv", ATTN_FIELD_KV_STORAGE},
 };
-static const char *const field_names[] = {"b",  "hq",       "hkv",   "nq",   "nkv",  "d",
-                                          "dv", "the mask", "scale", "seed", "dist", "types"};
+static const char *const field_names[] = {"b",        "hq",    "hkv",  "nq",   "nkv",   "d", "dv",
+                                          "the mask", "scale", "seed", "dist", "types", "kv"};
 
 unsigned attn_case_key_fields(const char *key) {
     for (size_t k = 0; k < sizeof key_fields / sizeof key_fields[0]; k++)
@@ -83,11 +84,181 @@ void attn_case_default(attn_case *c) {
     c->problem.head_dim_v = 0;
 }
 
+static int parse_int(const char *key, const char *text, int64_t min, int64_t max, int64_t *out,
+                     attn_error *err);
+
+/* Streams of the serving draws (generate.h lists 0..5). */
+enum { STREAM_LENGTHS_Q = 8, STREAM_LENGTHS_KV = 9, STREAM_SEQUENCE_SEED = 11 };
+
+static bool is_serving(const attn_case *c) {
+    return c->storage_named || c->lengths[ATTN_SEQ_Q].kind != ATTN_LENGTHS_UNIFORM ||
+           c->lengths[ATTN_SEQ_KV].kind != ATTN_LENGTHS_UNIFORM;
+}
+
+int64_t attn_case_seq_len(const attn_case *c, int which, int64_t b) {
+    if (c->lengths_tied && c->problem.ragged)
+        which = ATTN_SEQ_Q;
+    const attn_lengths *l = &c->lengths[which];
+    switch (l->kind) {
+    case ATTN_LENGTHS_LIST:
+        return b < l->count ? l->list[b] : 0;
+    case ATTN_LENGTHS_RANGE: {
+        const uint64_t span = (uint64_t)(l->hi - l->lo) + 1;
+        const uint64_t stream = which == ATTN_SEQ_Q ? STREAM_LENGTHS_Q : STREAM_LENGTHS_KV;
+        return l->lo + (int64_t)(attn_random_bits(c->lengths_seed, stream, (uint64_t)b) % span);
+    }
+    default:
+        return which == ATTN_SEQ_Q ? c->problem.seq_q : c->problem.seq_kv;
+    }
+}
+
+/* The serving fields of the problem from the lengths (ragged cases only). */
+static void finish_serving(attn_case *c) {
+    attn_problem *p = &c->problem;
+    p->ragged = 1;
+    c->lengths_seed = c->seed;
+    /* one count for every sequence: a range of one value, kept when seq_q and seq_kv
+     * become the largest counts below */
+    const int64_t uniform[2] = {p->seq_q, p->seq_kv};
+    for (int w = 0; w < 2; w++)
+        if (c->lengths[w].kind == ATTN_LENGTHS_UNIFORM) {
+            memset(&c->lengths[w], 0, sizeof c->lengths[w]);
+            c->lengths[w].kind = ATTN_LENGTHS_RANGE;
+            c->lengths[w].lo = c->lengths[w].hi = uniform[w];
+        }
+    int64_t max_q = 0, max_kv = 0, total_q = 0, total_kv = 0, pages = 0, most_pages = 0;
+    const int64_t page = p->page_size > 0 ? p->page_size : 1;
+    for (int64_t b = 0; b < p->batch && b < ATTN_MAX_SEQUENCES; b++) {
+        const int64_t nq = attn_case_seq_len(c, ATTN_SEQ_Q, b);
+        const int64_t nkv = attn_case_seq_len(c, ATTN_SEQ_KV, b);
+        max_q = nq > max_q ? nq : max_q;
+        max_kv = nkv > max_kv ? nkv : max_kv;
+        total_q += nq;
+        total_kv += nkv;
+        const int64_t used = (nkv + page - 1) / page;
+        pages += used;
+        most_pages = used > most_pages ? used : most_pages;
+    }
+    p->seq_q = max_q > 0 ? max_q : 1;
+    p->seq_kv = max_kv > 0 ? max_kv : 1;
+    p->total_q = total_q;
+    p->total_kv = p->kv_storage == ATTN_KV_PACKED ? total_kv : 0;
+    if (p->kv_storage == ATTN_KV_PAGED) {
+        p->pages_per_seq = most_pages > 0 ? most_pages : 1;
+        /* a few pages nobody uses, poisoned, among the used ones */
+        p->page_count = pages + 2 + pages / 4;
+    } else {
+        p->page_size = p->page_count = p->pages_per_seq = 0;
+    }
+}
+
 void attn_case_finish(attn_case *c) {
     if (c->problem.head_dim_v == 0)
         c->problem.head_dim_v = c->problem.head_dim;
     if (c->scale_is_default && c->problem.head_dim > 0)
         c->problem.scale = 1.0 / sqrt((double)c->problem.head_dim);
+    if (is_serving(c))
+        finish_serving(c);
+}
+
+void attn_case_sequence(const attn_case *c, int64_t b, attn_case *sequence) {
+    *sequence = *c;
+    attn_problem *p = &sequence->problem;
+    p->batch = 1;
+    p->seq_q = attn_case_seq_len(c, ATTN_SEQ_Q, b);
+    p->seq_kv = attn_case_seq_len(c, ATTN_SEQ_KV, b);
+    p->ragged = p->kv_storage = 0;
+    p->total_q = p->total_kv = p->page_size = p->page_count = p->pages_per_seq = 0;
+    sequence->lengths[ATTN_SEQ_Q].kind = sequence->lengths[ATTN_SEQ_KV].kind = ATTN_LENGTHS_UNIFORM;
+    sequence->storage_named = false;
+    sequence->lengths_tied = false;
+    sequence->seed = attn_random_bits(c->seed, STREAM_SEQUENCE_SEED, (uint64_t)b);
+}
+
+void attn_case_sequence_offsets(const attn_case *c, int64_t b, attn_sequence_offsets *at) {
+    const attn_problem *p = &c->problem;
+    int64_t q_rows = 0, kv_rows = 0;
+    for (int64_t s = 0; s < b; s++) {
+        q_rows += attn_case_seq_len(c, ATTN_SEQ_Q, s);
+        kv_rows += attn_case_seq_len(c, ATTN_SEQ_KV, s);
+    }
+    at->lse = (size_t)(q_rows * p->heads_q);
+    at->q = at->lse * (size_t)p->head_dim;
+    at->o = at->lse * (size_t)p->head_dim_v;
+    at->k = (size_t)(kv_rows * p->heads_kv * p->head_dim);
+    at->v = (size_t)(kv_rows * p->heads_kv * p->head_dim_v);
+}
+
+void attn_case_storage_text(const attn_case *c, char *out, size_t size) {
+    const attn_problem *p = &c->problem;
+    if (p->kv_storage == ATTN_KV_PAGED)
+        snprintf(out, size, "paged:%" PRId64, p->page_size);
+    else
+        snprintf(out, size, "%s", p->kv_storage == ATTN_KV_PACKED ? "packed" : "cache");
+}
+
+/* "nkv=1..32768" or "nkv=100/0/37" (key is nq, nkv or n). */
+static int parse_lengths(const char *key, const char *text, attn_lengths *l, attn_error *err) {
+    memset(l, 0, sizeof *l);
+    const char *dots = strstr(text, "..");
+    if (dots) {
+        char low[32];
+        const size_t length = (size_t)(dots - text);
+        if (length == 0 || length >= sizeof low)
+            return attn_fail_input(err, "%s=%s: expected LO..HI, two counts", key, text);
+        memcpy(low, text, length);
+        low[length] = '\0';
+        if (parse_int(key, low, 0, ATTN_MAX_EXTENT, &l->lo, err) ||
+            parse_int(key, dots + 2, 0, ATTN_MAX_EXTENT, &l->hi, err))
+            return -1;
+        if (l->hi < l->lo)
+            return attn_fail_input(err, "%s=%s: the range is empty (%" PRId64 " > %" PRId64 ")",
+                                   key, text, l->lo, l->hi);
+        l->kind = ATTN_LENGTHS_RANGE;
+        return 0;
+    }
+    l->kind = ATTN_LENGTHS_LIST;
+    for (const char *at = text;;) {
+        const size_t length = strcspn(at, "/");
+        char item[32];
+        if (length == 0 || length >= sizeof item)
+            return attn_fail_input(err,
+                                   "%s=%s: expected one count per sequence separated by '/' "
+                                   "(100/0/37) or a range LO..HI",
+                                   key, text);
+        if (l->count == ATTN_LENGTHS_MAX)
+            return attn_fail_input(err,
+                                   "%s=%s: more than %d counts; draw longer batches with LO..HI",
+                                   key, text, ATTN_LENGTHS_MAX);
+        memcpy(item, at, length);
+        item[length] = '\0';
+        int64_t value = 0;
+        if (parse_int(key, item, 0, INT32_MAX, &value, err))
+            return -1;
+        l->list[l->count++] = (int32_t)value;
+        if (!at[length])
+            return 0;
+        at += length + 1;
+    }
+}
+
+static int parse_storage(const char *text, attn_case *c, attn_error *err) {
+    attn_problem *p = &c->problem;
+    c->storage_named = true;
+    p->page_size = 0;
+    if (strcmp(text, "cache") == 0) {
+        p->kv_storage = ATTN_KV_CACHE;
+        return 0;
+    }
+    if (strcmp(text, "packed") == 0) {
+        p->kv_storage = ATTN_KV_PACKED;
+        return 0;
+    }
+    if (strncmp(text, "paged:", 6) == 0) {
+        p->kv_storage = ATTN_KV_PAGED;
+        return parse_int("kv=paged", text + 6, 1, 1 << 20, &p->page_size, err);
+    }
+    return attn_fail_input(err, "kv=%s: expected cache, packed or paged:P (P tokens a page)", text);
 }
 
 static int parse_int(const char *key, const char *text, int64_t min, int64_t max, int64_t *out,
@@ -197,10 +368,33 @@ int attn_case_set(attn_case *c, const char *key, const char *value, attn_error *
         {"h", &p->heads_q, &p->heads_kv}, {"nq", &p->seq_q, NULL},   {"nkv", &p->seq_kv, NULL},
         {"n", &p->seq_q, &p->seq_kv},     {"d", &p->head_dim, NULL}, {"dv", &p->head_dim_v, NULL},
     };
+    const bool is_length =
+        strcmp(key, "nq") == 0 || strcmp(key, "nkv") == 0 || strcmp(key, "n") == 0;
+    if (is_length && (strchr(value, '/') || strstr(value, ".."))) {
+        attn_lengths l;
+        if (parse_lengths(key, value, &l, err))
+            return -1;
+        if (strcmp(key, "nkv") != 0)
+            c->lengths[ATTN_SEQ_Q] = l;
+        if (strcmp(key, "nq") != 0)
+            c->lengths[ATTN_SEQ_KV] = l;
+        c->lengths_tied = strcmp(key, "n") == 0;
+        return 0;
+    }
+    if (strcmp(key, "kv") == 0)
+        return parse_storage(value, c, err);
     for (size_t e = 0; e < sizeof extents / sizeof extents[0]; e++) {
         if (strcmp(key, extents[e].key) != 0)
             continue;
-        if (parse_int(key, value, 1, ATTN_MAX_EXTENT, &number, err))
+        if (is_length) {
+            c->lengths[strcmp(key, "nkv") == 0 ? ATTN_SEQ_KV : ATTN_SEQ_Q].kind =
+                ATTN_LENGTHS_UNIFORM;
+            c->lengths_tied = strcmp(key, "n") == 0;
+        }
+        if (strcmp(key, "n") == 0)
+            c->lengths[ATTN_SEQ_KV].kind = ATTN_LENGTHS_UNIFORM;
+        /* a count of 0 is a serving case's (validate refuses it elsewhere) */
+        if (parse_int(key, value, is_length ? 0 : 1, ATTN_MAX_EXTENT, &number, err))
             return -1;
         *extents[e].first = number;
         if (extents[e].second)
@@ -259,7 +453,7 @@ int attn_case_set(attn_case *c, const char *key, const char *value, attn_error *
         return parse_types(value, p, err);
     return attn_fail_input(err,
                            "unknown key '%s' (expected b, hq, hkv, h, nq, nkv, n, d, dv, window, "
-                           "causal, scale, seed, dist or types)",
+                           "causal, scale, seed, dist, types or kv)",
                            key);
 }
 
@@ -272,10 +466,23 @@ int attn_case_sizes_of(const attn_case *c, attn_case_sizes *sizes, attn_error *e
             return attn_fail_input(err, "tensor extent %" PRId64 " is not a positive size",
                                    extents[e]);
     size_t bq = 0, bkv = 0, q_rows = 0, kv_rows = 0, bytes = 0;
-    if (!attn_checked_mul((size_t)p->batch, (size_t)p->heads_q, &bq) ||
-        !attn_checked_mul((size_t)p->batch, (size_t)p->heads_kv, &bkv) ||
-        !attn_checked_mul(bq, (size_t)p->seq_q, &q_rows) ||
-        !attn_checked_mul(bkv, (size_t)p->seq_kv, &kv_rows) ||
+    /* a ragged case's tensors are its sequences' own, one after the other */
+    size_t seq_q = (size_t)p->seq_q, seq_kv = (size_t)p->seq_kv, batch = (size_t)p->batch;
+    if (p->ragged) {
+        if (p->batch > ATTN_MAX_SEQUENCES)
+            return attn_fail_input(
+                err, "b=%" PRId64 ": a ragged batch has at most %" PRId64 " sequences", p->batch,
+                ATTN_MAX_SEQUENCES);
+        seq_q = seq_kv = 0;
+        for (int64_t b = 0; b < p->batch; b++) {
+            seq_q += (size_t)attn_case_seq_len(c, ATTN_SEQ_Q, b);
+            seq_kv += (size_t)attn_case_seq_len(c, ATTN_SEQ_KV, b);
+        }
+        batch = 1;
+    }
+    if (!attn_checked_mul(batch, (size_t)p->heads_q, &bq) ||
+        !attn_checked_mul(batch, (size_t)p->heads_kv, &bkv) ||
+        !attn_checked_mul(bq, seq_q, &q_rows) || !attn_checked_mul(bkv, seq_kv, &kv_rows) ||
         !attn_checked_mul(q_rows, (size_t)p->head_dim, &sizes->q) ||
         !attn_checked_mul(kv_rows, (size_t)p->head_dim, &sizes->k) ||
         !attn_checked_mul(kv_rows, (size_t)p->head_dim_v, &sizes->v) ||
@@ -298,8 +505,11 @@ int attn_case_validate(const attn_case *c, attn_error *err) {
                    {"nkv", p->seq_kv}, {"d", p->head_dim}, {"dv", p->head_dim_v}};
     for (size_t e = 0; e < sizeof extents / sizeof extents[0]; e++)
         if (extents[e].value < 1 || extents[e].value > ATTN_MAX_EXTENT)
-            return attn_fail_input(err, "%s=%" PRId64 ": must be between 1 and %" PRId64,
-                                   extents[e].name, extents[e].value, ATTN_MAX_EXTENT);
+            return attn_fail_input(err, "%s=%" PRId64 ": must be between 1 and %" PRId64 "%s",
+                                   extents[e].name, extents[e].value, ATTN_MAX_EXTENT,
+                                   extents[e].value == 0 && e >= 3 && e <= 4
+                                       ? " (empty sequences belong to serving cases, kv=...)"
+                                       : "");
     if (p->heads_q % p->heads_kv != 0)
         return attn_fail_input(err, "hq=%" PRId64 " is not a multiple of hkv=%" PRId64, p->heads_q,
                                p->heads_kv);
@@ -315,6 +525,20 @@ int attn_case_validate(const attn_case *c, attn_error *err) {
                                "scale=%s: not representable in float32 (|scale| at most %.9g), "
                                "the type the implementations compute in",
                                scale, (double)FLT_MAX);
+    }
+    if (p->ragged) {
+        const char *const names[2] = {"nq", "nkv"};
+        for (int w = 0; w < 2; w++)
+            if (c->lengths[w].kind == ATTN_LENGTHS_LIST && c->lengths[w].count != p->batch)
+                return attn_fail_input(
+                    err, "%s lists %d counts for b=%" PRId64 " sequences: give one per sequence",
+                    names[w], (int)c->lengths[w].count, p->batch);
+        if (p->batch > ATTN_MAX_SEQUENCES)
+            return attn_fail_input(
+                err, "b=%" PRId64 ": a ragged batch has at most %" PRId64 " sequences", p->batch,
+                ATTN_MAX_SEQUENCES);
+        if (p->kv_storage == ATTN_KV_PAGED && p->page_size < 1)
+            return attn_fail_input(err, "kv=paged: the page size must be at least 1");
     }
     if ((unsigned)c->dist >= ATTN_DIST_COUNT)
         return attn_fail_input(err, "dist=%d: unknown distribution", (int)c->dist);
@@ -340,6 +564,26 @@ void attn_format_double(double x, char out[ATTN_DOUBLE_STRING_MAX]) {
     }
 }
 
+void attn_case_lengths_text(const attn_case *c, int which, char *out, size_t size) {
+    const attn_lengths *l = &c->lengths[which];
+    if (l->kind == ATTN_LENGTHS_RANGE && l->lo == l->hi) {
+        snprintf(out, size, "%" PRId64, l->lo);
+        return;
+    }
+    if (l->kind == ATTN_LENGTHS_RANGE) {
+        snprintf(out, size, "%" PRId64 "..%" PRId64, l->lo, l->hi);
+        return;
+    }
+    if (l->kind != ATTN_LENGTHS_LIST) {
+        snprintf(out, size, "%" PRId64, which == ATTN_SEQ_Q ? c->problem.seq_q : c->problem.seq_kv);
+        return;
+    }
+    size_t used = 0;
+    out[0] = '\0';
+    for (int32_t n = 0; n < l->count && used < size; n++)
+        used += (size_t)snprintf(out + used, size - used, n ? "/%d" : "%d", (int)l->list[n]);
+}
+
 void attn_case_format(const attn_case *c, char out[ATTN_CASE_STRING_MAX]) {
     const attn_problem *p = &c->problem;
     char scale[ATTN_DOUBLE_STRING_MAX];
@@ -347,13 +591,26 @@ void attn_case_format(const attn_case *c, char out[ATTN_CASE_STRING_MAX]) {
         snprintf(scale, sizeof scale, "default");
     else
         attn_format_double(p->scale, scale);
+    char lengths[2][ATTN_LENGTHS_MAX * 12 + 32];
+    for (int w = 0; w < 2; w++)
+        attn_case_lengths_text(c, w, lengths[w], sizeof lengths[w]);
+    char counts[sizeof lengths + 16];
+    if (c->lengths_tied && p->ragged)
+        snprintf(counts, sizeof counts, "n=%s", lengths[0]);
+    else
+        snprintf(counts, sizeof counts, "nq=%s nkv=%s", lengths[0], lengths[1]);
     snprintf(out, ATTN_CASE_STRING_MAX,
-             "b=%" PRId64 " hq=%" PRId64 " hkv=%" PRId64 " nq=%" PRId64 " nkv=%" PRId64
-             " d=%" PRId64 " dv=%" PRId64 " window=%" PRId64 ":%" PRId64 " scale=%s seed=%" PRIu64
-             " dist=%s",
-             p->batch, p->heads_q, p->heads_kv, p->seq_q, p->seq_kv, p->head_dim,
+             "b=%" PRId64 " hq=%" PRId64 " hkv=%" PRId64 " %s d=%" PRId64 " dv=%" PRId64
+             " window=%" PRId64 ":%" PRId64 " scale=%s seed=%" PRIu64 " dist=%s",
+             p->batch, p->heads_q, p->heads_kv, counts, p->head_dim,
              p->head_dim_v ? p->head_dim_v : p->head_dim, p->window_left, p->window_right, scale,
              c->seed, attn_dist_name(c->dist));
+    if (p->ragged) {
+        char storage[32];
+        attn_case_storage_text(c, storage, sizeof storage);
+        const size_t used = strlen(out);
+        snprintf(out + used, ATTN_CASE_STRING_MAX - used, " kv=%s", storage);
+    }
     char types[32];
     if (attn_case_types_text(p, types, sizeof types)) {
         const size_t used = strlen(out);
@@ -373,7 +630,7 @@ bool attn_case_types_text(const attn_problem *p, char *out, size_t size) {
 
 int attn_case_parse(const char *text, attn_case *c, attn_error *err) {
     attn_case_default(c);
-    char token[256];
+    char token[1024];
     /* Which token set each field, to refuse a field given twice ("n=3 n=5", "h=2 hq=4",
      * "causal=1 window=2:2") instead of silently keeping the last. */
     const char *setter[ATTN_FIELD_COUNT] = {NULL};
@@ -537,6 +794,19 @@ int64_t attn_case_visible_in_row(const attn_problem *p, int64_t i) {
     int64_t first = 0, last = 0;
     attn_visible_keys(p, i, &first, &last);
     return last - first;
+}
+
+int64_t attn_case_total_visible_pairs(const attn_case *c) {
+    const attn_problem *p = &c->problem;
+    if (!p->ragged)
+        return attn_case_visible_pairs(p) * p->batch * p->heads_q;
+    int64_t total = 0;
+    for (int64_t b = 0; b < p->batch; b++) {
+        attn_case one;
+        attn_case_sequence(c, b, &one);
+        total += attn_case_visible_pairs(&one.problem) * p->heads_q;
+    }
+    return total;
 }
 
 int64_t attn_case_visible_pairs(const attn_problem *p) {

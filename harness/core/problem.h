@@ -21,16 +21,46 @@ typedef enum {
     ATTN_DIST_COUNT
 } attn_dist;
 
+/* The most sequences an explicit length list names. */
+#define ATTN_LENGTHS_MAX 64
+/* The most sequences of a ragged batch. */
+#define ATTN_MAX_SEQUENCES ((int64_t)1 << 20)
+
+/* How the query or key counts of a batch's sequences are given (serving cases). */
+typedef enum {
+    ATTN_LENGTHS_UNIFORM = 0, /* every sequence has the problem's seq_q (seq_kv) */
+    ATTN_LENGTHS_LIST,        /* "nkv=100/0/37": one count per sequence */
+    ATTN_LENGTHS_RANGE        /* "nkv=1..32768": drawn per sequence from the seed, inclusive */
+} attn_lengths_kind;
+
+typedef struct attn_lengths {
+    attn_lengths_kind kind;
+    int32_t count;                  /* LIST: entries */
+    int64_t lo, hi;                 /* RANGE: bounds */
+    int32_t list[ATTN_LENGTHS_MAX]; /* LIST */
+} attn_lengths;
+
+enum { ATTN_SEQ_Q = 0, ATTN_SEQ_KV = 1 };
+
 /* One case: everything needed to reproduce inputs, reference and verdict. */
 typedef struct attn_case {
     attn_problem problem;  /* scale already resolved */
     bool scale_is_default; /* scale == 1/sqrt(D), printed as "default" */
     uint64_t seed;
     attn_dist dist;
+    /* Serving cases (problem.ragged = 1): the query and key counts per sequence. A case is
+     * a serving case when either is not uniform or a key storage is named (kv=). */
+    attn_lengths lengths[2]; /* ATTN_SEQ_Q, ATTN_SEQ_KV */
+    bool lengths_tied;       /* n= gave both: every sequence has as many keys as queries */
+    bool storage_named;      /* kv= was given */
+    /* The seed the drawn lengths and the page order come from: the seed at
+     * attn_case_finish, kept when only the inputs' seed changes afterwards (bench's second
+     * input set has the same sequences and pages). */
+    uint64_t lengths_seed;
 } attn_case;
 
-/* Longest canonical string, terminator included. */
-#define ATTN_CASE_STRING_MAX 256
+/* Longest canonical string, terminator included (two lists of 64 lengths fit). */
+#define ATTN_CASE_STRING_MAX 2048
 
 /* Room for attn_format_double's text, terminator included. */
 #define ATTN_DOUBLE_STRING_MAX 32
@@ -51,7 +81,8 @@ enum {
     ATTN_FIELD_SEED = 1u << 9,
     ATTN_FIELD_DIST = 1u << 10,
     ATTN_FIELD_TYPES = 1u << 11,
-    ATTN_FIELD_COUNT = 12
+    ATTN_FIELD_KV_STORAGE = 1u << 12,
+    ATTN_FIELD_COUNT = 13
 };
 /* The ATTN_FIELD_ bits key sets (0 for an unknown key). */
 unsigned attn_case_key_fields(const char *key);
@@ -114,8 +145,30 @@ void attn_format_double(double x, char out[ATTN_DOUBLE_STRING_MAX]);
  * is an error naming both tokens. The result is validated, magnitudes included. */
 int attn_case_parse(const char *text, attn_case *c, attn_error *err);
 
+/* Serving cases. The query (which = ATTN_SEQ_Q) or key count of sequence b. */
+int64_t attn_case_seq_len(const attn_case *c, int which, int64_t b);
+/* Sequence b of a case as a case of its own: batch 1, its own counts, not ragged, and a
+ * seed of its own (mixed from the case's seed and b) so that sequences differ. For a case
+ * that is not ragged, batch entry b with the case's seed unchanged is not what this gives:
+ * call it for ragged cases only. Either count may be 0. */
+void attn_case_sequence(const attn_case *c, int64_t b, attn_case *sequence);
+/* Where sequence b's elements start in the concatenated tensors of a ragged case (the
+ * logical form the harness keeps: each sequence's own dense BHSD tensors, one after the
+ * other, sequence 0 first), and its rows. */
+typedef struct attn_sequence_offsets {
+    size_t q, k, v, o, lse; /* elements */
+} attn_sequence_offsets;
+void attn_case_sequence_offsets(const attn_case *c, int64_t b, attn_sequence_offsets *at);
+/* The query (ATTN_SEQ_Q) or key counts as the case string writes them: "17", "1..300",
+ * "100/0/37". */
+void attn_case_lengths_text(const attn_case *c, int which, char *out, size_t size);
+/* The ragged case's key storage name: "cache", "packed" or "paged:16". */
+void attn_case_storage_text(const attn_case *c, char *out, size_t size);
+
 /* Number of keys visible to query row i, and in total for one (batch, head). */
 int64_t attn_case_visible_in_row(const attn_problem *p, int64_t i);
 int64_t attn_case_visible_pairs(const attn_problem *p);
+/* Visible (query, key) pairs of a whole case, over every sequence and query head. */
+int64_t attn_case_total_visible_pairs(const attn_case *c);
 
 #endif

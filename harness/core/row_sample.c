@@ -77,7 +77,64 @@ size_t attn_row_sample_rows(const attn_case *c, uint64_t block, int64_t *rows, s
     return s.count;
 }
 
+double attn_case_reference_work(const attn_case *c) {
+    if (!c->problem.ragged)
+        return attn_reference_work(&c->problem);
+    double work = 0;
+    for (int64_t b = 0; b < c->problem.batch; b++) {
+        attn_case one;
+        attn_case_sequence(c, b, &one);
+        work += attn_reference_work(&one.problem);
+    }
+    return work;
+}
+
+static int choose_uniform(const attn_case *c, attn_row_sample *sample, attn_error *err);
+
+/* A ragged case: each sequence's own sample, one after the other. */
+static int choose_ragged(const attn_case *c, attn_row_sample *sample, attn_error *err) {
+    const attn_problem *p = &c->problem;
+    memset(sample, 0, sizeof *sample);
+    sample->total = (size_t)(p->total_q * p->heads_q);
+    if (attn_case_reference_work(c) <= ATTN_FULL_REFERENCE_WORK) {
+        sample->full = true;
+        sample->rows = sample->total;
+        sample->pairs = (size_t)(p->batch * p->heads_q);
+        return 0;
+    }
+    sample->verified = calloc(sample->total ? sample->total : 1, 1);
+    if (!sample->verified)
+        return attn_fail_internal(err, "out of memory choosing the verified rows");
+    size_t at = 0;
+    for (int64_t b = 0; b < p->batch; b++) {
+        attn_case one;
+        attn_case_sequence(c, b, &one);
+        const size_t rows = (size_t)(one.problem.seq_q * p->heads_q);
+        if (rows == 0)
+            continue;
+        attn_row_sample part;
+        if (one.problem.seq_kv == 0) {
+            part = (attn_row_sample){
+                .full = true, .rows = rows, .total = rows, .pairs = (size_t)p->heads_q};
+        } else if (choose_uniform(&one, &part, err)) {
+            attn_row_sample_free(sample);
+            return -1;
+        }
+        for (size_t r = 0; r < rows; r++)
+            sample->verified[at + r] = part.full ? 1 : part.verified[r];
+        sample->rows += part.rows;
+        sample->pairs += part.pairs;
+        at += rows;
+        attn_row_sample_free(&part);
+    }
+    return 0;
+}
+
 int attn_row_sample_choose(const attn_case *c, attn_row_sample *sample, attn_error *err) {
+    return c->problem.ragged ? choose_ragged(c, sample, err) : choose_uniform(c, sample, err);
+}
+
+static int choose_uniform(const attn_case *c, attn_row_sample *sample, attn_error *err) {
     const attn_problem *p = &c->problem;
     memset(sample, 0, sizeof *sample);
     const size_t pairs = (size_t)(p->batch * p->heads_q), nq = (size_t)p->seq_q;

@@ -42,6 +42,9 @@ size_t attn_row_sample_rows(const attn_case *c, uint64_t block, int64_t *rows, s
 
 /* Multiply-adds of the full reference of c. */
 double attn_reference_work(const attn_problem *p);
+/* The same over a case's sequences (ragged cases: the sum of each sequence's). A ragged
+ * case's sample is each sequence's own (as a case of batch 1), in sequence order. */
+double attn_case_reference_work(const attn_case *c);
 
 void attn_row_sample_free(attn_row_sample *sample);
 

@@ -22,8 +22,9 @@
 #define MAX_CASES 1000000u
 
 /* Keys in cross-product order; aliases first so that specific keys override them. */
-static const char *const keys[] = {"b",  "h",      "hq",     "hkv",   "n",    "nq",   "nkv",  "d",
-                                   "dv", "causal", "window", "scale", "seed", "dist", "types"};
+static const char *const keys[] = {"b",    "h",    "hq",    "hkv",    "n",      "nq",
+                                   "nkv",  "d",    "dv",    "causal", "window", "scale",
+                                   "seed", "dist", "types", "kv"};
 enum { KEY_COUNT = sizeof keys / sizeof keys[0] };
 
 typedef struct settings {
@@ -98,7 +99,7 @@ static int check_list(const char *key, const char *list, attn_error *err) {
         size_t length = strcspn(cursor, ",");
         if (length == 0)
             return attn_fail_input(err, "%s=%s: empty value in the list", key, list);
-        char value[256];
+        char value[1024];
         if (length >= sizeof value)
             return attn_fail_input(err, "%s: value too long", key);
         memcpy(value, cursor, length);
@@ -162,7 +163,7 @@ static int set_key(settings *s, const char *token, line_fields *seen, const char
     if (k < 0)
         return attn_fail_input(err,
                                "unknown key '%s' (expected b, hq, hkv, h, nq, nkv, n, d, dv, "
-                               "window, causal, scale, seed or dist)",
+                               "window, causal, scale, seed, dist, types or kv)",
                                key);
     if (claim_fields(seen, key, shown, err) || check_list(key, equals + 1, err))
         return -1;
@@ -231,7 +232,7 @@ static int emit_cross_product(parser *ps, const settings *line, attn_error *err)
         for (int k = 0; k < KEY_COUNT; k++) {
             if (!lists[k])
                 continue;
-            char value[256];
+            char value[1024];
             list_item(cursor[k], value, sizeof value);
             if (attn_case_set(&c, keys[k], value, err))
                 return -1;

@@ -15,8 +15,8 @@
  * from a tensor still faults with an address that names it. */
 #define GUARD_BYTES ((size_t)4 << 20)
 
-static const char *const region_names[ATTN_REGION_COUNT] = {"Q", "K",   "V",
-                                                            "O", "LSE", "the workspace"};
+static const char *const region_names[ATTN_REGION_COUNT] = {
+    "Q", "K", "V", "O", "LSE", "the workspace", "the sequence tables"};
 
 const char *attn_region_name(attn_region_id id) {
     return (unsigned)id < ATTN_REGION_COUNT ? region_names[id] : "?";

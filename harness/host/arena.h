@@ -20,10 +20,11 @@ typedef enum {
     ATTN_REGION_O,
     ATTN_REGION_LSE,
     ATTN_REGION_WORKSPACE,
+    ATTN_REGION_SEQUENCES, /* a ragged case's tables (harness/core/serving.h); read-only */
     ATTN_REGION_COUNT
 } attn_region_id;
 
-/* "Q", "K", "V", "O", "LSE", "the workspace". */
+/* "Q", "K", "V", "O", "LSE", "the workspace", "the sequence tables". */
 const char *attn_region_name(attn_region_id id);
 
 /* Where each region's bytes are in the file; the same in every process. */

@@ -1,6 +1,8 @@
 /* attn_args from an arena and a layout. */
 #include "call_args.h"
 
+#include "serving.h"
+
 static void *region(const attn_arena *arena, attn_region_id id) {
     return attn_arena_data(arena, id);
 }
@@ -23,5 +25,16 @@ attn_args attn_call_args(const attn_arena *arena, const attn_case_layout *l,
         .message = message,
         .message_size = message_size,
     };
+    const char *tables = attn_arena_data(arena, ATTN_REGION_SEQUENCES);
+    if (problem->ragged && tables) {
+        attn_serving_region r;
+        attn_serving_region_of(problem, &r);
+        args.cu_seqlens_q = (const int64_t *)(const void *)(tables + r.cu_q);
+        args.seqlens_kv = (const int64_t *)(const void *)(tables + r.lens_kv);
+        if (problem->kv_storage == ATTN_KV_PACKED)
+            args.cu_seqlens_kv = (const int64_t *)(const void *)(tables + r.cu_kv);
+        if (problem->kv_storage == ATTN_KV_PAGED)
+            args.block_table = (const int32_t *)(const void *)(tables + r.table);
+    }
     return args;
 }

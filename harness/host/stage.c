@@ -8,6 +8,7 @@
 
 #include "checked.h"
 #include "element_type.h"
+#include "serving.h"
 
 static const attn_region_id input_regions[3] = {ATTN_REGION_Q, ATTN_REGION_K, ATTN_REGION_V};
 static const attn_region_id output_regions[2] = {ATTN_REGION_O, ATTN_REGION_LSE};
@@ -16,12 +17,14 @@ static size_t span_bytes(const attn_tensor_layout *l) {
     return (size_t)l->span * attn_layout_element_size(l);
 }
 
-int attn_stage_create(attn_stage *s, const attn_problem *p, attn_layout kind,
-                      size_t workspace_bytes, attn_error *err) {
+int attn_stage_create(attn_stage *s, const attn_problem *p, const struct attn_serving *serving,
+                      attn_layout kind, size_t workspace_bytes, attn_error *err) {
     memset(s, 0, sizeof *s);
     s->arena.fd = -1;
-    if (attn_layout_of(p, kind, &s->layout, err))
+    if (attn_layout_of(p, kind, serving, &s->layout, err))
         return -1;
+    attn_serving_region tables;
+    attn_serving_region_of(p, &tables);
     uint64_t bytes[ATTN_REGION_COUNT];
     uint64_t largest = 0;
     for (int t = 0; t < ATTN_TENSOR_COUNT; t++) {
@@ -34,8 +37,19 @@ int attn_stage_create(attn_stage *s, const attn_problem *p, attn_layout kind,
         largest = bytes[t] > largest ? bytes[t] : largest;
     }
     bytes[ATTN_REGION_WORKSPACE] = workspace_bytes;
+    bytes[ATTN_REGION_SEQUENCES] = tables.bytes;
     if (attn_arena_create(&s->arena, bytes, err))
         return -1;
+    if (tables.bytes) {
+        s->tables = malloc(tables.bytes);
+        if (!s->tables) {
+            attn_stage_destroy(s);
+            return attn_fail_internal(err, "out of memory staging the sequence tables");
+        }
+        memset(s->tables, 0, tables.bytes);
+        attn_serving_store(serving, p, s->tables);
+        memcpy(attn_arena_data(&s->arena, ATTN_REGION_SEQUENCES), s->tables, tables.bytes);
+    }
     bool ok = (s->scratch = malloc(largest ? (size_t)largest : 1)) != NULL;
     for (int set = 0; set < ATTN_STAGE_SETS; set++)
         for (int t = 0; t < 3; t++)
@@ -62,6 +76,7 @@ void attn_stage_destroy(attn_stage *s) {
     free(s->outputs[0]);
     free(s->outputs[1]);
     free(s->scratch);
+    free(s->tables);
     memset(s, 0, sizeof *s);
     s->arena.fd = -1;
 }
@@ -154,6 +169,17 @@ int attn_stage_inspect(attn_stage *s, char *reason, size_t reason_size) {
         else
             padding_report(l, r, at, reason, reason_size);
         return -1;
+    }
+    if (s->tables) {
+        const size_t bytes = s->arena.layout.data_bytes[ATTN_REGION_SEQUENCES];
+        if (slack_report(s, ATTN_REGION_SEQUENCES, reason, reason_size))
+            return -1;
+        if (memcmp(attn_arena_data(&s->arena, ATTN_REGION_SEQUENCES), s->tables, bytes) != 0) {
+            snprintf(reason, reason_size,
+                     "modified the sequence tables (cu_seqlens, seqlens_kv or block_table), "
+                     "which are read-only");
+            return -1;
+        }
     }
     return slack_report(s, ATTN_REGION_WORKSPACE, reason, reason_size);
 }

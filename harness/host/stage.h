@@ -23,12 +23,15 @@ typedef struct attn_stage {
     void *inputs[ATTN_STAGE_SETS][3]; /* Q, K, V buffers as staged (padding poisoned) */
     void *outputs[2];                 /* O, LSE buffers as poisoned before a call */
     void *scratch;                    /* for inspecting outputs */
+    void *tables;                     /* the sequence tables as staged (ragged cases) */
     int current;                      /* the input set now in the arena */
 } attn_stage;
 
-/* Lays out the tensors of p in layout kind with a workspace of workspace_bytes. */
-int attn_stage_create(attn_stage *s, const attn_problem *p, attn_layout kind,
-                      size_t workspace_bytes, attn_error *err);
+/* Lays out the tensors of p in layout kind with a workspace of workspace_bytes; serving
+ * holds the tables of a ragged problem (NULL otherwise; it must outlive the stage), which
+ * are copied into the arena. */
+int attn_stage_create(attn_stage *s, const attn_problem *p, const struct attn_serving *serving,
+                      attn_layout kind, size_t workspace_bytes, attn_error *err);
 void attn_stage_destroy(attn_stage *s);
 
 /* Stages dense BHSD float inputs as input set `set` (not yet in the arena), converted to
@@ -39,9 +42,9 @@ void attn_stage_use(attn_stage *s, int set);
 /* Poisons O and LSE again (inputs stay). */
 void attn_stage_poison_outputs(attn_stage *s);
 
-/* After calls: 0 when nothing outside O's and LSE's views was written and the inputs are
- * as staged; else -1 with what was found ("out-of-bounds write of O (400 bytes before
- * its start)", "modified its input K at [0][1][5][3]"). */
+/* After calls: 0 when nothing outside O's and LSE's views was written and the inputs (and
+ * sequence tables) are as staged; else -1 with what was found ("out-of-bounds write of O (400 bytes
+ * before its start)", "modified its input K at [0][1][5][3]"). */
 int attn_stage_inspect(attn_stage *s, char *reason, size_t reason_size);
 
 /* The bits an O element nobody wrote has after attn_stage_outputs (ATTN_UNWRITTEN_BITS,

@@ -27,6 +27,15 @@ uint64_t attn_case_required_caps(const attn_case *c, attn_layout layout) {
         caps |= ATTN_CAP_GQA;
     if (p->seq_q != p->seq_kv)
         caps |= ATTN_CAP_CROSS;
+    if (p->ragged) {
+        caps |= p->kv_storage == ATTN_KV_PACKED  ? ATTN_CAP_KV_PACKED
+                : p->kv_storage == ATTN_KV_PAGED ? ATTN_CAP_KV_PAGED
+                                                 : ATTN_CAP_RAGGED;
+        caps &= ~ATTN_CAP_CROSS;
+        for (int64_t b = 0; b < p->batch; b++)
+            if (attn_case_seq_len(c, ATTN_SEQ_Q, b) != attn_case_seq_len(c, ATTN_SEQ_KV, b))
+                caps |= ATTN_CAP_CROSS;
+    }
     if (p->window_left < 0 && p->window_right < 0)
         caps |= ATTN_CAP_GLOBAL;
     else if (p->window_left < 0 && p->window_right == 0)
@@ -56,6 +65,9 @@ const char *attn_cap_description(uint64_t missing) {
         {ATTN_CAP_LSE, "LSE output"},
         {ATTN_CAP_CUSTOM_SCALE, "a non-default scale"},
         {ATTN_CAP_STRIDES, "strided tensors (layouts other than dense bhsd)"},
+        {ATTN_CAP_RAGGED, "ragged batches (per-sequence lengths, keys in a batched cache)"},
+        {ATTN_CAP_KV_PACKED, "ragged batches with packed keys (cu_seqlens_kv)"},
+        {ATTN_CAP_KV_PAGED, "ragged batches with a paged KV cache (block table)"},
     };
     for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
         if (missing & names[n].cap)
@@ -270,7 +282,8 @@ static int open_stage(const attn_impl *impl, const attn_case_data *data, attn_la
         return -1;
     }
     attn_error err = {0};
-    if (attn_stage_create(stage, &data->c.problem, layout, workspace, &err)) {
+    if (attn_stage_create(stage, &data->c.problem, data->c.problem.ragged ? &data->serving : NULL,
+                          layout, workspace, &err)) {
         set_reason(result, ATTN_STATUS_ERROR, "preparing the case: ", err.message);
         return -1;
     }
@@ -302,11 +315,15 @@ static int batch_calls(const attn_impl *impl, const attn_case_data *data, attn_l
         else if (open_stage(impl, &one, layout, plan->threads, &stage, result) == 0) {
             rc = run_and_judge(impl, &one, &stage, plan->threads, has_lse, prefix, o, lse, result);
             char where[256];
+            attn_sequence_offsets at = {.o = (size_t)b * one.sizes.o,
+                                        .lse = (size_t)b * one.sizes.lse};
+            if (p->ragged)
+                attn_case_sequence_offsets(&data->c, b, &at);
             if (rc == 0 && (impl->caps & ATTN_CAP_BATCH_INVARIANT) &&
-                (first_difference(&one.c.problem, base_o + (size_t)b * one.sizes.o, o, one.sizes.o,
-                                  false, where, sizeof where) ||
-                 (has_lse && first_difference(&one.c.problem, base_lse + (size_t)b * one.sizes.lse,
-                                              lse, one.sizes.lse, true, where, sizeof where)))) {
+                (first_difference(&one.c.problem, base_o + at.o, o, one.sizes.o, false, where,
+                                  sizeof where) ||
+                 (has_lse && first_difference(&one.c.problem, base_lse + at.lse, lse, one.sizes.lse,
+                                              true, where, sizeof where)))) {
                 char text[400];
                 snprintf(text, sizeof text,
                          "declares batch invariance, but differs from its place in the batch of "

@@ -40,9 +40,49 @@ int attn_verify_output(const attn_case *c, const float *q, const float *k, const
     return attn_verify_output_contract(c, NULL, q, k, v, o, lse, result);
 }
 
+static int verify_uniform(const attn_case *c, const attn_ref_contract *contract, const float *q,
+                          const float *k, const float *v, const float *o, const float *lse,
+                          attn_verify_result *result);
+
+/* A ragged case: every sequence as a case of its own, the results gathered. */
+static int verify_ragged(const attn_case *c, const attn_ref_contract *contract, const float *q,
+                         const float *k, const float *v, const float *o, const float *lse,
+                         attn_verify_result *result) {
+    memset(result, 0, sizeof *result);
+    result->passed = true;
+    for (int64_t b = 0; b < c->problem.batch; b++) {
+        attn_case one;
+        attn_sequence_offsets at;
+        attn_case_sequence(c, b, &one);
+        attn_case_sequence_offsets(c, b, &at);
+        if (one.problem.seq_q == 0)
+            continue;
+        attn_verify_result part;
+        if (verify_uniform(&one, contract, q + at.q, k + at.k, v + at.v, o + at.o,
+                           lse ? lse + at.lse : NULL, &part))
+            return -1;
+        result->rows_checked += part.rows_checked;
+        result->rows_total += part.rows_total;
+        result->max_abs_err = fmax(result->max_abs_err, part.max_abs_err);
+        result->err_ratio = fmax(result->err_ratio, part.err_ratio);
+        if (!part.passed && result->passed)
+            snprintf(result->detail, sizeof result->detail, "sequence %lld: %.480s", (long long)b,
+                     part.detail);
+        result->passed = result->passed && part.passed;
+    }
+    return 0;
+}
+
 int attn_verify_output_contract(const attn_case *c, const attn_ref_contract *contract,
                                 const float *q, const float *k, const float *v, const float *o,
                                 const float *lse, attn_verify_result *result) {
+    return c->problem.ragged ? verify_ragged(c, contract, q, k, v, o, lse, result)
+                             : verify_uniform(c, contract, q, k, v, o, lse, result);
+}
+
+static int verify_uniform(const attn_case *c, const attn_ref_contract *contract, const float *q,
+                          const float *k, const float *v, const float *o, const float *lse,
+                          attn_verify_result *result) {
     const attn_problem *p = &c->problem;
     memset(result, 0, sizeof *result);
     result->passed = true;

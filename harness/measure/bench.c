@@ -12,6 +12,7 @@
 #include "check.h"
 #include "generate.h"
 #include "runner.h"
+#include "serving.h"
 #include "stage.h"
 #include "timer.h"
 
@@ -28,7 +29,8 @@ typedef struct bench_state {
     attn_case cases[ATTN_STAGE_SETS]; /* the case with each input set's seed */
     float *q[ATTN_STAGE_SETS], *k[ATTN_STAGE_SETS], *v[ATTN_STAGE_SETS];
     float *verified_o[ATTN_STAGE_SETS], *verified_lse[ATTN_STAGE_SETS];
-    float *o, *lse; /* the latest output, dense */
+    float *o, *lse;       /* the latest output, dense */
+    attn_serving serving; /* a ragged case's tables */
     attn_stage stage;
     attn_run_call call;
     attn_case_sizes sizes;
@@ -53,6 +55,7 @@ static void free_state(bench_state *b) {
     free(b->o);
     free(b->lse);
     attn_stage_destroy(&b->stage);
+    attn_serving_free(&b->serving);
 }
 
 /* The second input set: the same case with a seed no suite uses. */
@@ -63,7 +66,9 @@ static uint64_t other_seed(uint64_t seed) {
 static int allocate_state(bench_state *b, const attn_case *c, attn_layout layout, size_t workspace,
                           attn_error *err) {
     if (attn_case_sizes_of(c, &b->sizes, err) ||
-        attn_stage_create(&b->stage, &c->problem, layout, workspace, err))
+        (c->problem.ragged && attn_serving_make(c, &b->serving, err)) ||
+        attn_stage_create(&b->stage, &c->problem, c->problem.ragged ? &b->serving : NULL, layout,
+                          workspace, err))
         return -1;
     const attn_case_sizes *s = &b->sizes;
     bool ok = (b->o = malloc(s->o * 4)) && (b->lse = malloc(s->lse * 4 + 4));
@@ -228,7 +233,14 @@ static int admit(const attn_impl *impl, const attn_case *c, attn_layout layout, 
     attn_case_layout l;
     attn_error err = {0};
     size_t allocated = 0;
-    if (attn_layout_of(&c->problem, layout, &l, &err)) {
+    attn_serving serving = {0};
+    if (c->problem.ragged && attn_serving_make(c, &serving, &err)) {
+        set_status(r, ATTN_BENCH_ERROR, err.message);
+        return -1;
+    }
+    const int laid_out = attn_layout_of(&c->problem, layout, &serving, &l, &err);
+    attn_serving_free(&serving);
+    if (laid_out) {
         set_status(r, ATTN_BENCH_OVER_MEMORY, "tensor sizes overflow");
         return -1;
     }

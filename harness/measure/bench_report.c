@@ -26,7 +26,7 @@ const char *const attn_bench_columns[] = {
     "samples_s", "layout", "timed_calls", "blas_coretype", "kernel_isa",
     "types", "contract", "gemm_type", "gemm_kernel", "gemm_gflops",
     "frac_of_gemm", "peak_gflops", "peak_kernel", "frac_of_peak", "bandwidth_gbps",
-    "bandwidth_kernel", "frac_of_bandwidth"};
+    "bandwidth_kernel", "frac_of_bandwidth", "kv_storage", "tokens", "tokens_per_s"};
 /* clang-format on */
 const size_t attn_bench_column_count = sizeof attn_bench_columns / sizeof attn_bench_columns[0];
 
@@ -182,6 +182,12 @@ int attn_bench_row_fields(const attn_bench_row *row, const char **fields, char *
     add(&f, "%s", row->bandwidth->kernel);
     add_number(&f, timed && bandwidth > 0,
                bandwidth > 0 ? r->work.bytes / r->stats.median * 1e-9 / bandwidth : 0);
+    char kv_storage[32] = "";
+    if (p->ragged)
+        attn_case_storage_text(row->c, kv_storage, sizeof kv_storage);
+    add(&f, "%s", kv_storage);
+    add(&f, "%.17g", r->work.tokens);
+    add_number(&f, timed, timed ? r->work.tokens / r->stats.median : 0);
     if (f.failed || f.count != attn_bench_column_count) {
         free(f.text);
         return -1;

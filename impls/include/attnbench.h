@@ -69,7 +69,7 @@ extern "C" {
 #endif
 
 #define ATTN_ABI_MAJOR 2
-#define ATTN_ABI_MINOR 2
+#define ATTN_ABI_MINOR 3
 
 #define ATTN_NAME_MAX 32
 #define ATTN_SUMMARY_MAX 200
@@ -96,7 +96,44 @@ typedef struct attn_problem {
      * same as the tensors' dtype. Zero (ATTN_F32) for every case an implementation that
      * declares no precision contract is handed. */
     int32_t q_type, k_type, v_type, o_type;
+    /* Added in interface 2.3: serving shapes (see "Ragged batches and KV caches" below).
+     * All zero for every case an implementation not declaring ATTN_CAP_RAGGED is handed. */
+    int32_t ragged;        /* 1: each sequence has its own query and key counts */
+    int32_t kv_storage;    /* attn_kv_storage: where a ragged case's keys are */
+    int64_t total_q;       /* ragged: query rows of all sequences (Q, O, LSE shape[2]) */
+    int64_t total_kv;      /* ATTN_KV_PACKED: key rows of all sequences (K, V shape[2]) */
+    int64_t page_size;     /* ATTN_KV_PAGED: tokens per page (K, V shape[2]) */
+    int64_t page_count;    /* ATTN_KV_PAGED: pages in the pool (K, V shape[0]) */
+    int64_t pages_per_seq; /* ATTN_KV_PAGED: block-table entries per sequence */
 } attn_problem;
+
+/* Ragged batches and KV caches (interface 2.3). When problem->ragged is 1 the batch is B
+ * sequences of their own lengths: sequence b has nq_b = cu_seqlens_q[b + 1] -
+ * cu_seqlens_q[b] query rows and nkv_b = seqlens_kv[b] keys (either may be 0), and
+ * problem->seq_q and seq_kv are the largest of them (at least 1). Masks are aligned per
+ * sequence, bottom-right: key j is visible to query i of sequence b as in the header
+ * comment with off = nkv_b - nq_b (attn_seq_visible_keys). The queries are packed: Q, O
+ * and LSE have shape [1][Hq][total_q][D], and row i of sequence b is row cu_seqlens_q[b] + i
+ * (FlashAttention's varlen layout, any strides). The keys, by kv_storage:
+ *   ATTN_KV_CACHE   K, V [B][Hkv][capacity][D]: key j of sequence b is [b][h][j], with
+ *                   capacity >= every nkv_b (FlashAttention's k_cache with cache_seqlens);
+ *   ATTN_KV_PACKED  K, V [1][Hkv][total_kv][D]: key j of sequence b is row
+ *                   cu_seqlens_kv[b] + j (the varlen layout; seqlens_kv is given too);
+ *   ATTN_KV_PAGED   K, V [page_count][Hkv][page_size][D], a pool of pages of page_size
+ *                   tokens: key j of sequence b is [page][h][j % page_size] with page =
+ *                   block_table[b * pages_per_seq + j / page_size] (vLLM's and
+ *                   FlashAttention's paged KV cache). Pages are in any order; the last page
+ *                   of a sequence may be partly used; entries past a sequence's last page
+ *                   and unused pages hold nothing an implementation may read.
+ * Everything outside the rows a sequence uses (capacity beyond nkv_b, the rest of a
+ * partial page, unused pages) is poisoned with NaN by the harness. The tables are
+ * read-only and live as long as the call. attn_query_row and attn_key_row below find any
+ * row. */
+typedef enum attn_kv_storage {
+    ATTN_KV_CACHE = 0,
+    ATTN_KV_PACKED = 1,
+    ATTN_KV_PAGED = 2
+} attn_kv_storage;
 
 /* Element types. f32 is IEEE binary32; bf16 the upper 16 bits of a binary32 (8 significant
  * bits); f16 IEEE binary16 (11 significant bits, largest finite 65504). Since 2.2 Q, K, V
@@ -167,8 +204,12 @@ typedef struct attn_tensor {
 #define ATTN_CAP_BATCH_INVARIANT                                                                   \
     (UINT64_C(1) << 10) /* a sequence's bits do not depend on the                                  \
                            rest of the batch */
+/* Added in interface 2.3: serving shapes (see "Ragged batches and KV caches"). */
+#define ATTN_CAP_RAGGED (UINT64_C(1) << 11)    /* ragged batches, keys in ATTN_KV_CACHE */
+#define ATTN_CAP_KV_PACKED (UINT64_C(1) << 12) /* ragged, keys in ATTN_KV_PACKED */
+#define ATTN_CAP_KV_PAGED (UINT64_C(1) << 13)  /* ragged, keys in ATTN_KV_PAGED */
 /* Bits defined by this minor; a plugin of this minor declaring others is refused. */
-#define ATTN_CAPS_KNOWN ((UINT64_C(1) << 11) - 1)
+#define ATTN_CAPS_KNOWN ((UINT64_C(1) << 14) - 1)
 /* Bits defined by interface 2.0. */
 #define ATTN_CAPS_KNOWN_2_0 ((UINT64_C(1) << 9) - 1)
 
@@ -184,6 +225,13 @@ typedef struct attn_args {
     size_t workspace_size; /* bytes available at workspace */
     char *message;         /* where forward may write why it failed or declined */
     size_t message_size;   /* bytes available at message */
+    /* Added in interface 2.3, for ragged problems (NULL otherwise): */
+    const int64_t *cu_seqlens_q;  /* [B + 1]: sequence b's queries are packed rows
+                                     [cu_seqlens_q[b], cu_seqlens_q[b + 1]) */
+    const int64_t *cu_seqlens_kv; /* [B + 1], ATTN_KV_PACKED: keys are packed rows
+                                     [cu_seqlens_kv[b], cu_seqlens_kv[b + 1]) */
+    const int64_t *seqlens_kv;    /* [B]: keys of sequence b (every storage) */
+    const int32_t *block_table;   /* [B][pages_per_seq], ATTN_KV_PAGED */
 } attn_args;
 
 /* Return values of init, supports and forward. */
@@ -265,6 +313,29 @@ static inline void attn_visible_keys(const attn_problem *p, int64_t i, int64_t *
     *last = hi;
 }
 
+/* Helpers for ragged problems (they also serve the dense ones): query and key counts of
+ * sequence b, its visible keys, and where its rows are. */
+static inline int64_t attn_seq_q_len(const attn_args *a, int64_t b) {
+    return a->problem->ragged ? a->cu_seqlens_q[b + 1] - a->cu_seqlens_q[b] : a->problem->seq_q;
+}
+
+static inline int64_t attn_seq_kv_len(const attn_args *a, int64_t b) {
+    return a->problem->ragged ? a->seqlens_kv[b] : a->problem->seq_kv;
+}
+
+/* [*first, *last) of the keys visible to query row i of a sequence of nq queries and nkv
+ * keys under p's window, bottom-right aligned. */
+static inline void attn_seq_visible_keys(const attn_problem *p, int64_t nq, int64_t nkv, int64_t i,
+                                         int64_t *first, int64_t *last) {
+    const int64_t diag = i + nkv - nq;
+    int64_t lo = p->window_left < 0 ? 0 : diag - p->window_left;
+    int64_t hi = p->window_right < 0 ? nkv : diag + p->window_right + 1;
+    lo = lo < 0 ? 0 : lo;
+    hi = hi > nkv ? nkv : hi;
+    *first = lo;
+    *last = hi < lo ? lo : hi;
+}
+
 /* Helper: the size in bytes of one element of t. */
 static inline size_t attn_element_size(const attn_tensor *t) {
     return t->dtype == ATTN_F32 ? 4 : 2;
@@ -279,6 +350,25 @@ static inline void *attn_row(const attn_tensor *t, int64_t i0, int64_t i1, int64
 /* Helper: the address of float element [i0][i1][i2] (the start of a row) of t. */
 static inline float *attn_f32_row(const attn_tensor *t, int64_t i0, int64_t i1, int64_t i2) {
     return (float *)t->data + i0 * t->stride[0] + i1 * t->stride[1] + i2 * t->stride[2];
+}
+
+/* Helper: the start of query row i of head h of sequence b in t (Q, O or LSE), ragged or
+ * not. */
+static inline void *attn_query_row(const attn_args *a, const attn_tensor *t, int64_t b, int64_t h,
+                                   int64_t i) {
+    return a->problem->ragged ? attn_row(t, 0, h, a->cu_seqlens_q[b] + i) : attn_row(t, b, h, i);
+}
+
+/* Helper: the start of key row j of KV head h of sequence b in t (K or V), in any storage. */
+static inline void *attn_key_row(const attn_args *a, const attn_tensor *t, int64_t b, int64_t h,
+                                 int64_t j) {
+    const attn_problem *p = a->problem;
+    if (!p->ragged || p->kv_storage == ATTN_KV_CACHE)
+        return attn_row(t, b, h, j);
+    if (p->kv_storage == ATTN_KV_PACKED)
+        return attn_row(t, 0, h, a->cu_seqlens_kv[b] + j);
+    return attn_row(t, a->block_table[b * p->pages_per_seq + j / p->page_size], h,
+                    j % p->page_size);
 }
 
 #ifdef __cplusplus

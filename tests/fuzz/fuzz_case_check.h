@@ -19,7 +19,10 @@ static inline bool fuzz_same_case(const attn_case *a, const attn_case *b) {
            p->seq_q == q->seq_q && p->seq_kv == q->seq_kv && p->head_dim == q->head_dim &&
            p->head_dim_v == q->head_dim_v && p->window_left == q->window_left &&
            p->window_right == q->window_right && fuzz_same_double(p->scale, q->scale) &&
-           a->scale_is_default == b->scale_is_default && a->seed == b->seed && a->dist == b->dist;
+           a->scale_is_default == b->scale_is_default && a->seed == b->seed && a->dist == b->dist &&
+           p->ragged == q->ragged && p->kv_storage == q->kv_storage &&
+           p->page_size == q->page_size && p->total_q == q->total_q && p->total_kv == q->total_kv &&
+           p->page_count == q->page_count && p->pages_per_seq == q->pages_per_seq;
 }
 
 static inline void fuzz_check_case(const attn_case *c, const char *where) {

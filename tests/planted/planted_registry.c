@@ -8,7 +8,9 @@ extern const attn_impl attn_impl_naive, attn_planted_bug_no_scale, attn_planted_
     attn_planted_bug_split_kv_rescale, attn_planted_bug_score_scratch, attn_planted_bug_dim_tail,
     attn_planted_bug_late_batch, attn_planted_bug_window_tile_edge, attn_planted_bug_bf16_probs,
     attn_planted_bug_nondeterministic, attn_planted_bug_thread_variant,
-    attn_planted_bug_batch_variant;
+    attn_planted_bug_batch_variant, attn_planted_serving_control, attn_planted_bug_split_combine,
+    attn_planted_bug_block_table_edge, attn_planted_bug_last_page_overread,
+    attn_planted_bug_sequence_unwritten;
 
 static const attn_impl *const all[] = {
     &attn_impl_naive,
@@ -28,6 +30,11 @@ static const attn_impl *const all[] = {
     &attn_planted_bug_nondeterministic,
     &attn_planted_bug_thread_variant,
     &attn_planted_bug_batch_variant,
+    &attn_planted_serving_control,
+    &attn_planted_bug_split_combine,
+    &attn_planted_bug_block_table_edge,
+    &attn_planted_bug_last_page_overread,
+    &attn_planted_bug_sequence_unwritten,
 };
 
 const attn_impl *const *attn_registry(size_t *count) {

@@ -76,7 +76,7 @@ expect "cli: window nonsense" 2 "window=3: expected L:R" -- "$attnbench" check -
 expect "cli: window below -1" 2 "window=-2:0" -- "$attnbench" run --impl naive --q good.npy --k good.npy --v good.npy --out out.npy --window -2:0
 expect "cli: threads 0" 2 "--threads 0: expected a positive integer" -- "$attnbench" check --threads 0
 expect "cli: bench threads list 0" 2 "--threads 0" -- "$attnbench" bench --threads 1,0 --seq 8
-expect "cli: bench seq 0" 2 "n=0: must be between 1" -- "$attnbench" bench --seq 0
+expect "cli: bench seq 0" 2 "nq=0: must be between 1" -- "$attnbench" bench --seq 0
 expect "cli: bench empty thread item" 2 "expected a comma list of thread counts" -- "$attnbench" bench --threads 1,,2
 expect "cli: check empty invariance item" 2 "expected a comma list of thread counts" -- "$attnbench" check --invariance 2,
 expect "cli: sizes overflow size_t" 2 "tensor sizes overflow size_t" -- "$attnbench" check --case "b=2147483647 hq=2147483647 n=2147483647 d=2147483647"

@@ -74,7 +74,7 @@ Test(checked, error_h_forms_agree) {
 
 /* An arena with small tensors and the given workspace size must be refused by name. */
 static void arena_refuses(uint64_t workspace, const char *want) {
-    uint64_t bytes[ATTN_REGION_COUNT] = {64, 64, 64, 64, 16, workspace};
+    uint64_t bytes[ATTN_REGION_COUNT] = {64, 64, 64, 64, 16, workspace, 0};
     attn_arena arena;
     attn_error err = {0};
     int rc = attn_arena_create(&arena, bytes, &err);
@@ -97,7 +97,7 @@ Test(checked, arena_refuses_workspace_size_max) {
 }
 
 Test(checked, arena_accepts_small_workspace) {
-    uint64_t bytes[ATTN_REGION_COUNT] = {64, 64, 64, 64, 16, 300};
+    uint64_t bytes[ATTN_REGION_COUNT] = {64, 64, 64, 64, 16, 300, 0};
     attn_arena arena;
     attn_error err = {0};
     cr_assert_eq(attn_arena_create(&arena, bytes, &err), 0, "%s", err.message);

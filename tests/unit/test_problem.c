@@ -488,7 +488,7 @@ Test(problem, parse_error_window_too_large) {
     attn_case c;
     parse_ok("window=2147483648:0", &c);
     cr_assert_eq(c.problem.window_left, 2147483648LL);
-    PARSE_FAILS("n=99999999999999999999999", "must be between 1 and 2147483648");
+    PARSE_FAILS("n=99999999999999999999999", "must be between 0 and 2147483648");
 }
 
 /* Regression (issue 11): case ids printed scale=0.050000000000000003; the shortest text
