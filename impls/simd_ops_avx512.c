@@ -7,6 +7,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
 #include <immintrin.h>
+#include <stdbool.h>
 
 #define AVX512 __attribute__((target("avx512f,fma")))
 #define INLINE static inline __attribute__((always_inline))
@@ -321,6 +322,74 @@ AVX512 static float avx512_row_exp2(float *x, int64_t n, float shift) {
 /* Keys across lanes, up to 16 at a time: a row's scores of those keys are one vector (dot
  * products reduced horizontally), the softmax runs along them, and the output row is
  * updated 16 columns at a time. */
+/* Lane j (< 8) of the result is the sum of the 16 lanes of vj. */
+AVX512 static inline __m512 sum8(__m512 v0, __m512 v1, __m512 v2, __m512 v3, __m512 v4, __m512 v5,
+                                 __m512 v6, __m512 v7) {
+    /* 128-bit blocks A0..A3 of each vector. p0 = [v0.A0+A2, v0.A1+A3, v4.A0+A2, v4.A1+A3] */
+    const __m512 p0 =
+        _mm512_add_ps(_mm512_shuffle_f32x4(v0, v4, 0x44), _mm512_shuffle_f32x4(v0, v4, 0xEE));
+    const __m512 p1 =
+        _mm512_add_ps(_mm512_shuffle_f32x4(v1, v5, 0x44), _mm512_shuffle_f32x4(v1, v5, 0xEE));
+    const __m512 p2 =
+        _mm512_add_ps(_mm512_shuffle_f32x4(v2, v6, 0x44), _mm512_shuffle_f32x4(v2, v6, 0xEE));
+    const __m512 p3 =
+        _mm512_add_ps(_mm512_shuffle_f32x4(v3, v7, 0x44), _mm512_shuffle_f32x4(v3, v7, 0xEE));
+    const __m512 q0 =
+        _mm512_add_ps(_mm512_shuffle_f32x4(p0, p1, 0x88), _mm512_shuffle_f32x4(p0, p1, 0xDD));
+    const __m512 q1 =
+        _mm512_add_ps(_mm512_shuffle_f32x4(p2, p3, 0x88), _mm512_shuffle_f32x4(p2, p3, 0xDD));
+    /* q0: 128-bit blocks hold 4 partials of v0, v4, v1, v5; q1 of v2, v6, v3, v7 */
+    const __m512 r0 = _mm512_add_ps(_mm512_unpacklo_ps(q0, q1), _mm512_unpackhi_ps(q0, q1));
+    /* r0 block b: [x0 y0 x1 y1] for (x, y) = (v0, v2), (v4, v6), (v1, v3), (v5, v7) */
+    const __m512 t0 = _mm512_add_ps(_mm512_permute_ps(r0, 0x4E), r0);
+    /* t0 block b: its lanes 0, 1 hold the sums of x and y: v0 v2 | v4 v6 | v1 v3 | v5 v7 */
+    const __m512i order = _mm512_setr_epi32(0, 8, 1, 9, 4, 12, 5, 13, 0, 0, 0, 0, 0, 0, 0, 0);
+    return _mm512_permutexvar_ps(order, t0);
+}
+
+/* Scores of up to four rows (q0..q3, d floats each) against four keys (k0..k3): lanes
+ * 4 r + j of the result hold row r, key j, for rows 0 and 1 (lo) and 2 and 3 (hi). */
+AVX512 INLINE void scores4x4(const float *q0, const float *q1, const float *q2, const float *q3,
+                             const float *k0, const float *k1, const float *k2, const float *k3,
+                             int64_t d, __mmask16 d_tail, __m512 *lo, __m512 *hi) {
+    __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00,
+           a12 = a00, a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00,
+           a32 = a00, a33 = a00;
+    for (int64_t c = 0; c < d; c += 16) {
+        const __mmask16 lanes = c + 16 <= d ? (__mmask16)0xFFFF : d_tail;
+        const __m512 x0 = _mm512_maskz_loadu_ps(lanes, k0 + c),
+                     x1 = _mm512_maskz_loadu_ps(lanes, k1 + c);
+        const __m512 x2 = _mm512_maskz_loadu_ps(lanes, k2 + c),
+                     x3 = _mm512_maskz_loadu_ps(lanes, k3 + c);
+        __m512 y = _mm512_maskz_loadu_ps(lanes, q0 + c);
+        a00 = _mm512_fmadd_ps(y, x0, a00);
+        a01 = _mm512_fmadd_ps(y, x1, a01);
+        a02 = _mm512_fmadd_ps(y, x2, a02);
+        a03 = _mm512_fmadd_ps(y, x3, a03);
+        y = _mm512_maskz_loadu_ps(lanes, q1 + c);
+        a10 = _mm512_fmadd_ps(y, x0, a10);
+        a11 = _mm512_fmadd_ps(y, x1, a11);
+        a12 = _mm512_fmadd_ps(y, x2, a12);
+        a13 = _mm512_fmadd_ps(y, x3, a13);
+        y = _mm512_maskz_loadu_ps(lanes, q2 + c);
+        a20 = _mm512_fmadd_ps(y, x0, a20);
+        a21 = _mm512_fmadd_ps(y, x1, a21);
+        a22 = _mm512_fmadd_ps(y, x2, a22);
+        a23 = _mm512_fmadd_ps(y, x3, a23);
+        y = _mm512_maskz_loadu_ps(lanes, q3 + c);
+        a30 = _mm512_fmadd_ps(y, x0, a30);
+        a31 = _mm512_fmadd_ps(y, x1, a31);
+        a32 = _mm512_fmadd_ps(y, x2, a32);
+        a33 = _mm512_fmadd_ps(y, x3, a33);
+    }
+    *lo = sum8(a00, a01, a02, a03, a10, a11, a12, a13);
+    *hi = sum8(a20, a21, a22, a23, a30, a31, a32, a33);
+}
+
+/* Rows in groups of four: each group reads a chunk's K and V rows once for all its rows
+ * (scores4x4, then one pass over V), so a few rows cost few loads per key. A group with
+ * fewer rows repeats its last one, and a chunk with fewer keys its last key; the copies'
+ * results are dropped, so the loops have no branches that would spill accumulators. */
 AVX512 static void avx512_decode_rows(const float *qs, int64_t rows, int64_t d, const float *k,
                                       int64_t k_stride, const float *v, int64_t v_stride,
                                       int64_t dv, int64_t j0, int64_t key_count,
@@ -328,60 +397,88 @@ AVX512 static void avx512_decode_rows(const float *qs, int64_t rows, int64_t d, 
                                       float *sum, float *o) {
     const __mmask16 d_tail = first_lanes(d % 16), dv_tail = first_lanes(dv % 16);
     const __m512 minus_inf = _mm512_set1_ps(-__builtin_inff());
-    for (int64_t r = 0; r < rows; r++) {
-        const int64_t a = first[r] > j0 ? first[r] : j0;
-        const int64_t b = last[r] < j0 + key_count ? last[r] : j0 + key_count;
-        if (a >= b)
-            continue;
-        const float *q = qs + r * d;
-        float *out = o + r * dv;
-        const int n = (int)(b - a);
-        float s[DECODE_KEYS];
-        /* eight keys at a time: eight independent chains, a handful of pointers */
-        for (int block = 0; block < n; block += 8) {
-            const int width = n - block < 8 ? n - block : 8;
-            const float *key = k + (a + block) * k_stride;
-            __m512 acc[8];
-#pragma GCC unroll 8
-            for (int j = 0; j < 8; j++)
-                acc[j] = _mm512_setzero_ps();
-            for (int64_t c = 0; c < d; c += 16) {
-                const __mmask16 lanes = c + 16 <= d ? (__mmask16)0xFFFF : d_tail;
-                const __m512 qv = _mm512_maskz_loadu_ps(lanes, q + c);
-#pragma GCC unroll 8
-                for (int j = 0; j < 8; j++)
-                    if (j < width)
-                        acc[j] = _mm512_fmadd_ps(
-                            qv, _mm512_maskz_loadu_ps(lanes, key + j * k_stride + c), acc[j]);
-            }
-#pragma GCC unroll 8
-            for (int j = 0; j < 8; j++)
-                if (j < width)
-                    s[block + j] = _mm512_reduce_add_ps(acc[j]);
+    const int n = (int)key_count;
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int64_t r0 = 0; r0 < rows; r0 += 4) {
+        const int group = rows - r0 < 4 ? (int)(rows - r0) : 4;
+        const float *q[4];
+        for (int r = 0; r < 4; r++)
+            q[r] = qs + (r0 + (r < group ? r : group - 1)) * d;
+        float s[4][DECODE_KEYS];
+        for (int kb = 0; kb < n; kb += 4) {
+            const float *key[4];
+            for (int j = 0; j < 4; j++)
+                key[j] = k + (j0 + (kb + j < n ? kb + j : n - 1)) * k_stride;
+            __m512 lo, hi;
+            scores4x4(q[0], q[1], q[2], q[3], key[0], key[1], key[2], key[3], d, d_tail, &lo, &hi);
+            float lanes[16];
+            _mm256_storeu_ps(lanes, _mm512_castps512_ps256(lo));
+            _mm256_storeu_ps(lanes + 8, _mm512_castps512_ps256(hi));
+            for (int r = 0; r < 4; r++)
+                for (int j = 0; j < 4; j++)
+                    s[r][kb + j] = lanes[4 * r + j];
         }
-        const __mmask16 keys = n == 16 ? (__mmask16)0xFFFF : first_lanes(n);
-        const __m512 scores = _mm512_mask_loadu_ps(minus_inf, keys, s);
-        const float block_max = _mm512_reduce_max_ps(scores);
-        const float top = block_max > m[r] ? block_max : m[r];
-        const __m512 shift = _mm512_set1_ps(top);
-        const __m512 p = exp2_ps(_mm512_sub_ps(scores, shift));
-        const float rescale = _mm512_cvtss_f32(exp2_ps(_mm512_sub_ps(_mm512_set1_ps(m[r]), shift)));
-        sum[r] = sum[r] * rescale + _mm512_reduce_add_ps(p);
-        m[r] = top;
-        _mm512_storeu_ps(s, p);
-        const __m512 by = _mm512_set1_ps(rescale);
-        for (int64_t c = 0; c < dv; c += 16) {
-            /* four chains over the keys (j % 4), added at the end */
-            const __mmask16 lanes = c + 16 <= dv ? (__mmask16)0xFFFF : dv_tail;
-            __m512 x[4] = {_mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, out + c), by),
-                           _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-            const float *value = v + a * v_stride + c;
-            for (int j = 0; j < n; j++, value += v_stride)
-                x[j & 3] = _mm512_fmadd_ps(_mm512_set1_ps(s[j]),
-                                           _mm512_maskz_loadu_ps(lanes, value), x[j & 3]);
-            _mm512_mask_storeu_ps(
-                out + c, lanes,
-                _mm512_add_ps(_mm512_add_ps(x[0], x[1]), _mm512_add_ps(x[2], x[3])));
+        float p[4][DECODE_KEYS], rescale[4] = {1, 1, 1, 1};
+        bool seen[4] = {false, false, false, false};
+        for (int r = 0; r < 4; r++)
+            _mm512_storeu_ps(p[r], _mm512_setzero_ps());
+        for (int r = 0; r < group; r++) {
+            const int64_t row = r0 + r;
+            const int64_t a = first[row] > j0 ? first[row] - j0 : 0;
+            const int64_t b = last[row] < j0 + n ? last[row] - j0 : n;
+            const __mmask16 keys = _mm512_cmpge_epi32_mask(lane, _mm512_set1_epi32((int)a)) &
+                                   _mm512_cmplt_epi32_mask(lane, _mm512_set1_epi32((int)b));
+            const __m512 scores = _mm512_mask_loadu_ps(minus_inf, keys, s[r]);
+            if (a >= b)
+                continue;
+            seen[r] = true;
+            const float block_max = _mm512_reduce_max_ps(scores);
+            const float top = block_max > m[row] ? block_max : m[row];
+            const __m512 shift = _mm512_set1_ps(top);
+            const __m512 weights = _mm512_maskz_mov_ps(keys, exp2_ps(_mm512_sub_ps(scores, shift)));
+            rescale[r] = _mm512_cvtss_f32(exp2_ps(_mm512_sub_ps(_mm512_set1_ps(m[row]), shift)));
+            sum[row] = sum[row] * rescale[r] + _mm512_reduce_add_ps(weights);
+            m[row] = top;
+            _mm512_storeu_ps(p[r], weights);
+        }
+        if (!seen[0] && !seen[1] && !seen[2] && !seen[3])
+            continue;
+        float *out[4];
+        for (int r = 0; r < 4; r++)
+            out[r] = o + (r0 + (r < group ? r : group - 1)) * dv;
+        /* 64 output columns (four vectors) at a time: each V row is read 256 bytes at a
+         * time, in order, rather than one vector from each of 16 rows 512 bytes apart */
+        for (int64_t c0 = 0; c0 < dv; c0 += 64) {
+            __mmask16 lanes[4];
+            for (int t = 0; t < 4; t++) {
+                const int64_t c = c0 + 16 * t;
+                lanes[t] = c + 16 <= dv ? (__mmask16)0xFFFF : c < dv ? dv_tail : 0;
+            }
+            __m512 x[4][4];
+            for (int r = 0; r < 4; r++) {
+                const __m512 by = _mm512_set1_ps(rescale[r]);
+                for (int t = 0; t < 4; t++)
+                    x[r][t] =
+                        _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes[t], out[r] + c0 + 16 * t), by);
+            }
+            const float *value = v + j0 * v_stride + c0;
+            for (int j = 0; j < n; j++, value += v_stride) {
+                const __m512 y0 = _mm512_maskz_loadu_ps(lanes[0], value);
+                const __m512 y1 = _mm512_maskz_loadu_ps(lanes[1], value + 16);
+                const __m512 y2 = _mm512_maskz_loadu_ps(lanes[2], value + 32);
+                const __m512 y3 = _mm512_maskz_loadu_ps(lanes[3], value + 48);
+                for (int r = 0; r < 4; r++) {
+                    const __m512 w = _mm512_set1_ps(p[r][j]);
+                    x[r][0] = _mm512_fmadd_ps(w, y0, x[r][0]);
+                    x[r][1] = _mm512_fmadd_ps(w, y1, x[r][1]);
+                    x[r][2] = _mm512_fmadd_ps(w, y2, x[r][2]);
+                    x[r][3] = _mm512_fmadd_ps(w, y3, x[r][3]);
+                }
+            }
+            /* the copies of the last row write what it writes: its own value last */
+            for (int r = 3; r >= 0; r--)
+                for (int t = 0; t < 4; t++)
+                    _mm512_mask_storeu_ps(out[r] + c0 + 16 * t, lanes[t], x[r][t]);
         }
     }
 }
