@@ -240,13 +240,22 @@ def roofline_under_measured_roofs(ctx):
     result = ctx.run_plot(with_roofs, "--roofline", out="roofline")
     assert result.returncode == 0, result.stderr
     names = sorted(os.path.basename(f) for f in written(result.stdout))
-    assert "roofline.png" in names and len(names) == len(FIGURES) + 1, names
+    # rows whose FLOPs per byte lie below the ridge (100 / 12.5 = 8) are bound by memory:
+    # they get bandwidth.png, drawn whenever there are any
+    bound = [r for r in rows if r.get("status") == "ok" and float(r["bytes"]) > 0
+             and float(r["flops"]) / float(r["bytes"]) < 8.0]
+    assert bound, "the small report should hold memory-bound rows"
+    assert "roofline.png" in names and "bandwidth.png" in names, names
+    assert len(names) == len(FIGURES) + 2, names
     size = check_png(ctx.path(os.path.join("roofline", "roofline.png")))
+    check_png(ctx.path(os.path.join("roofline", "bandwidth.png")))
     plain = ctx.run_plot(ctx.small_csv, "--roofline", out="no-roofs")
     assert plain.returncode == 0, plain.stderr
     assert "no roofline plot: no ok row with peak_gflops and bandwidth_gbps" in plain.stdout, plain.stdout
+    assert "no bandwidth plot: no row bound by memory" in plain.stdout, plain.stdout
     assert len(written(plain.stdout)) == len(FIGURES), plain.stdout
-    return f"roofline.png ({size // 1000} kB) with roofs; without them the figure is skipped, said"
+    return (f"roofline.png ({size // 1000} kB) and bandwidth.png ({len(bound)} memory-bound rows) "
+            f"with roofs; without them both are skipped, said")
 
 
 def main():
