@@ -17,6 +17,13 @@ static size_t span_bytes(const attn_tensor_layout *l) {
     return (size_t)l->span * attn_layout_element_size(l);
 }
 
+/* memcpy for regions that may be empty (a ragged batch without queries or keys has no
+ * data pointer there): nothing to copy. */
+static void copy_bytes(void *dst, const void *src, size_t bytes) {
+    if (bytes)
+        memcpy(dst, src, bytes);
+}
+
 int attn_stage_create(attn_stage *s, const attn_problem *p, const struct attn_serving *serving,
                       attn_layout kind, size_t workspace_bytes, attn_error *err) {
     memset(s, 0, sizeof *s);
@@ -92,22 +99,22 @@ void attn_stage_set_inputs(attn_stage *s, int set, const float *q, const float *
 
 void attn_stage_poison_outputs(attn_stage *s) {
     for (int t = 0; t < 2; t++)
-        memcpy(attn_arena_data(&s->arena, output_regions[t]), s->outputs[t],
-               span_bytes(&s->layout.t[ATTN_TENSOR_O + t]));
+        copy_bytes(attn_arena_data(&s->arena, output_regions[t]), s->outputs[t],
+                   span_bytes(&s->layout.t[ATTN_TENSOR_O + t]));
 }
 
 void attn_stage_use(attn_stage *s, int set) {
     s->current = set;
     for (int t = 0; t < 3; t++)
-        memcpy(attn_arena_data(&s->arena, input_regions[t]), s->inputs[set][t],
-               span_bytes(&s->layout.t[t]));
+        copy_bytes(attn_arena_data(&s->arena, input_regions[t]), s->inputs[set][t],
+                   span_bytes(&s->layout.t[t]));
     attn_stage_poison_outputs(s);
 }
 
 /* The first element of l's buffer where a and b differ, or -1. */
 static int64_t first_difference(const attn_tensor_layout *l, const void *a, const void *b) {
     const size_t size = attn_layout_element_size(l);
-    if (memcmp(a, b, (size_t)l->span * size) == 0)
+    if (l->span == 0 || memcmp(a, b, (size_t)l->span * size) == 0)
         return -1;
     const char *x = a, *y = b;
     for (int64_t i = 0; i < l->span; i++)
@@ -144,7 +151,7 @@ int attn_stage_inspect(attn_stage *s, char *reason, size_t reason_size) {
         const attn_region_id r = output_regions[t];
         if (slack_report(s, r, reason, reason_size))
             return -1;
-        memcpy(s->scratch, attn_arena_data(&s->arena, r), span_bytes(l));
+        copy_bytes(s->scratch, attn_arena_data(&s->arena, r), span_bytes(l));
         attn_layout_fill_view(l, ATTN_UNWRITTEN_BITS, s->scratch);
         const int64_t at = first_difference(l, s->scratch, s->outputs[t]);
         if (at >= 0) {
