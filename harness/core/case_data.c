@@ -73,7 +73,7 @@ void attn_case_data_sequence(const attn_case_data *data, int64_t b, attn_case_da
     memset(view, 0, sizeof *view);
     attn_case_sequence(&data->c, b, &view->c);
     attn_sequence_offsets at;
-    attn_case_sequence_offsets(&data->c, b, &at);
+    attn_serving_offsets(&data->serving, &data->c.problem, b, &at);
     const attn_problem *p = &view->c.problem;
     view->sizes.lse = view->sizes.rows = (size_t)(p->heads_q * p->seq_q);
     view->sizes.q = view->sizes.rows * (size_t)p->head_dim;
@@ -147,7 +147,7 @@ int attn_case_data_slice_batch(const attn_case_data *src, int64_t b, attn_case_d
     attn_sequence_offsets at = {0};
     if (src->c.problem.ragged) {
         ragged_slice_case(&src->c, b, &one);
-        attn_case_sequence_offsets(&src->c, b, &at);
+        attn_serving_offsets(&src->serving, &src->c.problem, b, &at);
     }
     if (attn_case_data_alloc(&one, dst, err))
         return -1;

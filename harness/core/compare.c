@@ -171,7 +171,7 @@ void attn_compare(const attn_case_data *data, const float *o, const float *lse,
             attn_case_data view;
             attn_case_data_sequence(data, b, &view);
             attn_sequence_offsets at;
-            attn_case_sequence_offsets(&data->c, b, &at);
+            attn_serving_offsets(&data->serving, &data->c.problem, b, &at);
             element_check check = {&view.c.problem, result, unwritten_bits, b};
             compare_uniform(&view, o + at.o, lse ? lse + at.lse : NULL, &check, at.o, &sums);
         }

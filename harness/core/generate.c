@@ -168,12 +168,12 @@ void attn_generate_inputs(const attn_case *c, float *q, float *k, float *v) {
         generate_dense(c, q, k, v);
         return;
     }
+    attn_sequence_offsets at = {0};
     for (int64_t b = 0; b < c->problem.batch; b++) {
         attn_case one;
-        attn_sequence_offsets at;
         attn_case_sequence(c, b, &one);
-        attn_case_sequence_offsets(c, b, &at);
         generate_sequence(&one, q + at.q, k + at.k, v + at.v);
+        attn_case_sequence_advance(&one, &at);
     }
 }
 

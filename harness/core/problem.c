@@ -189,6 +189,17 @@ void attn_case_sequence_offsets(const attn_case *c, int64_t b, attn_sequence_off
     at->v = (size_t)(kv_rows * p->heads_kv * p->head_dim_v);
 }
 
+void attn_case_sequence_advance(const attn_case *one, attn_sequence_offsets *at) {
+    const attn_problem *p = &one->problem;
+    const size_t q_rows = (size_t)(p->seq_q * p->heads_q);
+    const size_t kv_rows = (size_t)(p->seq_kv * p->heads_kv);
+    at->lse += q_rows;
+    at->q += q_rows * (size_t)p->head_dim;
+    at->o += q_rows * (size_t)p->head_dim_v;
+    at->k += kv_rows * (size_t)p->head_dim;
+    at->v += kv_rows * (size_t)p->head_dim_v;
+}
+
 void attn_case_storage_text(const attn_case *c, char *out, size_t size) {
     const attn_problem *p = &c->problem;
     if (p->kv_storage == ATTN_KV_PAGED)

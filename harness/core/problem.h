@@ -162,6 +162,9 @@ void attn_case_sequence_offsets(const attn_case *c, int64_t b, attn_sequence_off
 /* The query (ATTN_SEQ_Q) or key counts as the case string writes them: "17", "1..300",
  * "100/0/37". */
 void attn_case_lengths_text(const attn_case *c, int which, char *out, size_t size);
+/* Moves at past sequence `one` (attn_case_sequence's result): loops over a batch's
+ * sequences keep their offsets this way instead of recounting from sequence 0. */
+void attn_case_sequence_advance(const attn_case *one, attn_sequence_offsets *at);
 /* The ragged case's key storage name: "cache", "packed" or "paged:16". */
 void attn_case_storage_text(const attn_case *c, char *out, size_t size);
 

@@ -78,6 +78,15 @@ int attn_serving_make(const attn_case *c, attn_serving *s, attn_error *err) {
     return 0;
 }
 
+void attn_serving_offsets(const attn_serving *s, const attn_problem *p, int64_t b,
+                          attn_sequence_offsets *at) {
+    at->lse = (size_t)(s->cu_q[b] * p->heads_q);
+    at->q = at->lse * (size_t)p->head_dim;
+    at->o = at->lse * (size_t)p->head_dim_v;
+    at->k = (size_t)(s->cu_kv[b] * p->heads_kv * p->head_dim);
+    at->v = (size_t)(s->cu_kv[b] * p->heads_kv * p->head_dim_v);
+}
+
 static size_t aligned(size_t x) {
     return (x + 63) / 64 * 64;
 }

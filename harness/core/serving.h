@@ -23,6 +23,10 @@ typedef struct attn_serving {
 int attn_serving_make(const attn_case *c, attn_serving *s, attn_error *err);
 void attn_serving_free(attn_serving *s);
 
+/* attn_case_sequence_offsets of sequence b, from the prefix sums (no walk over the batch). */
+void attn_serving_offsets(const attn_serving *s, const attn_problem *p, int64_t b,
+                          attn_sequence_offsets *at);
+
 /* Where the tables sit in the bytes handed to an implementation (the arena's sequence
  * region): cu_seqlens_q, cu_seqlens_kv and seqlens_kv (int64), then the block table
  * (int32), each 64-byte aligned. Offsets from the region start; bytes in all. */

@@ -318,7 +318,7 @@ static int batch_calls(const attn_impl *impl, const attn_case_data *data, attn_l
             attn_sequence_offsets at = {.o = (size_t)b * one.sizes.o,
                                         .lse = (size_t)b * one.sizes.lse};
             if (p->ragged)
-                attn_case_sequence_offsets(&data->c, b, &at);
+                attn_serving_offsets(&data->serving, p, b, &at);
             if (rc == 0 && (impl->caps & ATTN_CAP_BATCH_INVARIANT) &&
                 (first_difference(&one.c.problem, base_o + at.o, o, one.sizes.o, false, where,
                                   sizeof where) ||

@@ -50,16 +50,17 @@ static int verify_ragged(const attn_case *c, const attn_ref_contract *contract, 
                          attn_verify_result *result) {
     memset(result, 0, sizeof *result);
     result->passed = true;
+    attn_sequence_offsets at = {0};
     for (int64_t b = 0; b < c->problem.batch; b++) {
         attn_case one;
-        attn_sequence_offsets at;
         attn_case_sequence(c, b, &one);
-        attn_case_sequence_offsets(c, b, &at);
+        const attn_sequence_offsets here = at;
+        attn_case_sequence_advance(&one, &at);
         if (one.problem.seq_q == 0)
             continue;
         attn_verify_result part;
-        if (verify_uniform(&one, contract, q + at.q, k + at.k, v + at.v, o + at.o,
-                           lse ? lse + at.lse : NULL, &part))
+        if (verify_uniform(&one, contract, q + here.q, k + here.k, v + here.v, o + here.o,
+                           lse ? lse + here.lse : NULL, &part))
             return -1;
         result->rows_checked += part.rows_checked;
         result->rows_total += part.rows_total;
