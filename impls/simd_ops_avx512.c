@@ -11,6 +11,7 @@
 
 #define AVX512 __attribute__((target("avx512f,fma")))
 #define INLINE static inline __attribute__((always_inline))
+#define NOINLINE static __attribute__((noinline))
 #define ROWS ATTN_TILE_ROWS
 #define GROUP ATTN_ROW_GROUP
 
@@ -386,6 +387,68 @@ AVX512 INLINE void scores4x4(const float *q0, const float *q1, const float *q2, 
     *hi = sum8(a20, a21, a22, a23, a30, a31, a32, a33);
 }
 
+/* out[r][c0, c0 + 64) = rescale[r] out[r] + sum over the n keys of p[r][j] V[j], for the
+ * columns in the four masks. Not inlined, and the 16 accumulators are named variables: an
+ * array of them, or this loop inside avx512_decode_rows, made gcc keep the V vectors on the
+ * stack (a store and four reloads per vector; a third slower from cache). */
+#define ACC_LOAD(r, t, m)                                                                          \
+    __m512 x##r##t = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, out[r] + c0 + 16 * (t)),               \
+                                   _mm512_set1_ps(rescale[r]))
+#define ACC_ROW(r)                                                                                 \
+    do {                                                                                           \
+        const __m512 w = _mm512_set1_ps(p[r][j]);                                                  \
+        x##r##0 = _mm512_fmadd_ps(w, y0, x##r##0);                                                 \
+        x##r##1 = _mm512_fmadd_ps(w, y1, x##r##1);                                                 \
+        x##r##2 = _mm512_fmadd_ps(w, y2, x##r##2);                                                 \
+        x##r##3 = _mm512_fmadd_ps(w, y3, x##r##3);                                                 \
+    } while (0)
+#define ACC_STORE(r)                                                                               \
+    do {                                                                                           \
+        _mm512_mask_storeu_ps(out[r] + c0, m0, x##r##0);                                           \
+        _mm512_mask_storeu_ps(out[r] + c0 + 16, m1, x##r##1);                                      \
+        _mm512_mask_storeu_ps(out[r] + c0 + 32, m2, x##r##2);                                      \
+        _mm512_mask_storeu_ps(out[r] + c0 + 48, m3, x##r##3);                                      \
+    } while (0)
+AVX512 NOINLINE void accumulate4x64(float *const out[4], int64_t c0, const float *value,
+                                    int64_t v_stride, int n, const float p[4][DECODE_KEYS],
+                                    const float rescale[4], __mmask16 m0, __mmask16 m1,
+                                    __mmask16 m2, __mmask16 m3) {
+    ACC_LOAD(0, 0, m0);
+    ACC_LOAD(0, 1, m1);
+    ACC_LOAD(0, 2, m2);
+    ACC_LOAD(0, 3, m3);
+    ACC_LOAD(1, 0, m0);
+    ACC_LOAD(1, 1, m1);
+    ACC_LOAD(1, 2, m2);
+    ACC_LOAD(1, 3, m3);
+    ACC_LOAD(2, 0, m0);
+    ACC_LOAD(2, 1, m1);
+    ACC_LOAD(2, 2, m2);
+    ACC_LOAD(2, 3, m3);
+    ACC_LOAD(3, 0, m0);
+    ACC_LOAD(3, 1, m1);
+    ACC_LOAD(3, 2, m2);
+    ACC_LOAD(3, 3, m3);
+    for (int j = 0; j < n; j++, value += v_stride) {
+        const __m512 y0 = _mm512_maskz_loadu_ps(m0, value);
+        const __m512 y1 = _mm512_maskz_loadu_ps(m1, value + 16);
+        const __m512 y2 = _mm512_maskz_loadu_ps(m2, value + 32);
+        const __m512 y3 = _mm512_maskz_loadu_ps(m3, value + 48);
+        ACC_ROW(0);
+        ACC_ROW(1);
+        ACC_ROW(2);
+        ACC_ROW(3);
+    }
+    /* the copies of the last row write what it writes: its own value last */
+    ACC_STORE(3);
+    ACC_STORE(2);
+    ACC_STORE(1);
+    ACC_STORE(0);
+}
+#undef ACC_LOAD
+#undef ACC_ROW
+#undef ACC_STORE
+
 /* Rows in groups of four: each group reads a chunk's K and V rows once for all its rows
  * (scores4x4, then one pass over V), so a few rows cost few loads per key. A group with
  * fewer rows repeats its last one, and a chunk with fewer keys its last key; the copies'
@@ -448,37 +511,18 @@ AVX512 static void avx512_decode_rows(const float *qs, int64_t rows, int64_t d, 
             out[r] = o + (r0 + (r < group ? r : group - 1)) * dv;
         /* 64 output columns (four vectors) at a time: each V row is read 256 bytes at a
          * time, in order, rather than one vector from each of 16 rows 512 bytes apart */
-        for (int64_t c0 = 0; c0 < dv; c0 += 64) {
+        int64_t c0 = 0;
+        for (; c0 + 64 <= dv; c0 += 64)
+            accumulate4x64(out, c0, v + j0 * v_stride + c0, v_stride, n, p, rescale, 0xFFFF, 0xFFFF,
+                           0xFFFF, 0xFFFF);
+        if (c0 < dv) {
             __mmask16 lanes[4];
             for (int t = 0; t < 4; t++) {
                 const int64_t c = c0 + 16 * t;
                 lanes[t] = c + 16 <= dv ? (__mmask16)0xFFFF : c < dv ? dv_tail : 0;
             }
-            __m512 x[4][4];
-            for (int r = 0; r < 4; r++) {
-                const __m512 by = _mm512_set1_ps(rescale[r]);
-                for (int t = 0; t < 4; t++)
-                    x[r][t] =
-                        _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes[t], out[r] + c0 + 16 * t), by);
-            }
-            const float *value = v + j0 * v_stride + c0;
-            for (int j = 0; j < n; j++, value += v_stride) {
-                const __m512 y0 = _mm512_maskz_loadu_ps(lanes[0], value);
-                const __m512 y1 = _mm512_maskz_loadu_ps(lanes[1], value + 16);
-                const __m512 y2 = _mm512_maskz_loadu_ps(lanes[2], value + 32);
-                const __m512 y3 = _mm512_maskz_loadu_ps(lanes[3], value + 48);
-                for (int r = 0; r < 4; r++) {
-                    const __m512 w = _mm512_set1_ps(p[r][j]);
-                    x[r][0] = _mm512_fmadd_ps(w, y0, x[r][0]);
-                    x[r][1] = _mm512_fmadd_ps(w, y1, x[r][1]);
-                    x[r][2] = _mm512_fmadd_ps(w, y2, x[r][2]);
-                    x[r][3] = _mm512_fmadd_ps(w, y3, x[r][3]);
-                }
-            }
-            /* the copies of the last row write what it writes: its own value last */
-            for (int r = 3; r >= 0; r--)
-                for (int t = 0; t < 4; t++)
-                    _mm512_mask_storeu_ps(out[r] + c0 + 16 * t, lanes[t], x[r][t]);
+            accumulate4x64(out, c0, v + j0 * v_stride + c0, v_stride, n, p, rescale, lanes[0],
+                           lanes[1], lanes[2], lanes[3]);
         }
     }
 }
