@@ -28,19 +28,15 @@ static size_t naive_score_bytes(const attn_problem *p) {
     return (size_t)p->seq_q * (size_t)p->seq_kv * sizeof(float);
 }
 
-/* The score matrix, then (for reduced element types) float32 copies of the tensors. */
-static size_t naive_workspace_size(void *context, const attn_problem *p, int threads) {
-    (void)context;
-    (void)threads;
-    return naive_score_bytes(p) + attn_f32_views_size(p) + attn_sequences_gather_bytes(p);
-}
-
 /* Rows are visited in blocks of NAIVE_QUERY_BLOCK queries by a few keys, so each K or V row
  * is fetched once per query block rather than once per query, and the next key block's rows
  * are prefetched while this one is used. That keeps the rate the same whatever the strides:
  * rows 2 or 4 KiB apart (BSHD with 8 heads of 64 or 128) share few cache sets and defeat the
  * hardware prefetchers, and re-reading a whole head's K for every query ran BSHD at 0.64 to
- * 0.84 of BHSD. Every score, exponential and output element is computed with the same
+ * 0.84 of BHSD. The block's Q rows are copied together and its output rows summed together
+ * before they are stored: rows a power-of-two stride apart, at the same page offset as the K
+ * or V rows, would share the few L1 sets those use and evict them (BSHD at 0.83 to 0.92 of
+ * BHSD at 4096 keys). Every score, exponential and output element is computed with the same
  * operations in the same order as one plain loop per row. */
 #define NAIVE_QUERY_BLOCK 16
 /* A key block holds this many bytes of rows (at least one row): with a query row it fits in
@@ -48,10 +44,28 @@ static size_t naive_workspace_size(void *context, const attn_problem *p, int thr
 #define NAIVE_KEY_BLOCK_BYTES 2048
 #define NAIVE_MAX_KEY_BLOCK 64
 
+/* A query block's Q rows and output rows, packed: see naive_block_run. */
+static size_t naive_pack_bytes(const attn_problem *p) {
+    return (size_t)NAIVE_QUERY_BLOCK * (size_t)(p->head_dim + p->head_dim_v) * sizeof(float);
+}
+
+static size_t naive_kernel_bytes(const attn_problem *p) {
+    return (naive_score_bytes(p) + 63) / 64 * 64 + naive_pack_bytes(p);
+}
+
+/* The score matrix and the packed block, then (for reduced element types) float32 copies of
+ * the tensors. */
+static size_t naive_workspace_size(void *context, const attn_problem *p, int threads) {
+    (void)context;
+    (void)threads;
+    return naive_kernel_bytes(p) + attn_f32_views_size(p) + attn_sequences_gather_bytes(p);
+}
+
 typedef struct {
     const attn_args *args;
     const float *q, *k, *v;
     float *o, *lse, *score;
+    float *q_pack, *o_pack; /* the block's rows, contiguous */
     int64_t first[NAIVE_QUERY_BLOCK], last[NAIVE_QUERY_BLOCK];
     int64_t key_block, row0, rows;
     int64_t keys_from, keys_to; /* the keys some row of the block sees */
@@ -98,7 +112,7 @@ static void naive_row_keys(const naive_block *blk, int64_t r, int64_t j0, int64_
 static void naive_scores(const naive_block *blk) {
     const attn_problem *p = blk->args->problem;
     const int64_t nkv = p->seq_kv, d = p->head_dim;
-    const int64_t q_row = blk->args->q.stride[2], k_row = blk->args->k.stride[2];
+    const int64_t k_row = blk->args->k.stride[2];
     const float scale = (float)p->scale;
     for (int64_t j0 = blk->keys_from; j0 < blk->keys_to; j0 += blk->key_block) {
         const int64_t j1 = naive_block_end(blk, j0, blk->k, k_row, d);
@@ -106,7 +120,7 @@ static void naive_scores(const naive_block *blk) {
             const int64_t i = blk->row0 + r;
             int64_t from, to;
             naive_row_keys(blk, r, j0, j1, &from, &to);
-            const float *qi = blk->q + i * q_row;
+            const float *qi = blk->q_pack + r * d;
             float *s = blk->score + i * nkv;
             for (int64_t j = from; j < to; j++) {
                 float dot = 0.0f;
@@ -151,12 +165,15 @@ static void naive_block_run(naive_block *blk) {
             blk->keys_to = naive_max(blk->keys_to, blk->last[r]);
         }
     }
+    const int64_t d = a->problem->head_dim, q_row = a->q.stride[2];
+    for (int64_t r = 0; r < blk->rows; r++)
+        for (int64_t c = 0; c < d; c++)
+            blk->q_pack[r * d + c] = blk->q[(blk->row0 + r) * q_row + c];
     naive_scores(blk);
     for (int64_t r = 0; r < blk->rows; r++) {
         total[r] = naive_weights(blk, r);
-        float *out = blk->o + (blk->row0 + r) * o_row;
         for (int64_t c = 0; c < dv; c++)
-            out[c] = 0.0f;
+            blk->o_pack[r * dv + c] = 0.0f;
     }
     for (int64_t j0 = blk->keys_from; j0 < blk->keys_to; j0 += blk->key_block) {
         const int64_t j1 = naive_block_end(blk, j0, blk->v, v_row, dv);
@@ -165,7 +182,7 @@ static void naive_block_run(naive_block *blk) {
             int64_t from, to;
             naive_row_keys(blk, r, j0, j1, &from, &to);
             const float *s = blk->score + i * nkv;
-            float *out = blk->o + i * o_row;
+            float *out = blk->o_pack + r * dv;
             for (int64_t j = from; j < to; j++) {
                 float weight = s[j] / total[r];
                 for (int64_t c = 0; c < dv; c++)
@@ -173,11 +190,14 @@ static void naive_block_run(naive_block *blk) {
             }
         }
     }
+    for (int64_t r = 0; r < blk->rows; r++)
+        for (int64_t c = 0; c < dv; c++)
+            blk->o[(blk->row0 + r) * o_row + c] = blk->o_pack[r * dv + c];
 }
 
 /* Query head h of batch b. Row i of each tensor starts at its head's row 0 plus i times
  * the tensor's sequence stride. */
-static void naive_head(const attn_args *a, int64_t b, int64_t h, float *score) {
+static void naive_head(const attn_args *a, int64_t b, int64_t h, float *score, float *pack) {
     const attn_problem *p = a->problem;
     const int64_t kvh = h / (p->heads_q / p->heads_kv);
     naive_block blk = {
@@ -188,6 +208,8 @@ static void naive_head(const attn_args *a, int64_t b, int64_t h, float *score) {
         .o = attn_f32_row(&a->o, b, h, 0),
         .lse = a->lse.data ? attn_f32_row(&a->lse, b, h, 0) : NULL,
         .score = score,
+        .q_pack = pack,
+        .o_pack = pack + NAIVE_QUERY_BLOCK * p->head_dim,
         .key_block = naive_key_block(p),
     };
     for (blk.row0 = 0; blk.row0 < p->seq_q; blk.row0 += NAIVE_QUERY_BLOCK) {
@@ -196,10 +218,12 @@ static void naive_head(const attn_args *a, int64_t b, int64_t h, float *score) {
     }
 }
 
-static void naive_heads(const attn_args *a, float *score) {
+static void naive_heads(const attn_args *a, char *workspace) {
+    float *score = (float *)workspace;
+    float *pack = (float *)(workspace + (naive_score_bytes(a->problem) + 63) / 64 * 64);
     for (int64_t b = 0; b < a->problem->batch; b++)
         for (int64_t h = 0; h < a->problem->heads_q; h++)
-            naive_head(a, b, h, score);
+            naive_head(a, b, h, score, pack);
 }
 
 static int naive_forward(void *context, const attn_args *a) {
@@ -209,7 +233,7 @@ static int naive_forward(void *context, const attn_args *a) {
     if (attn_workspace_check(a, naive_workspace_size(context, p, a->threads)) != ATTN_OK)
         return ATTN_FAILED;
     attn_args f32;
-    const attn_args *use = attn_f32_views_begin(a, naive_score_bytes(p), &f32);
+    const attn_args *use = attn_f32_views_begin(a, naive_kernel_bytes(p), &f32);
     naive_heads(use, a->workspace);
     attn_f32_views_end(a, use);
     return ATTN_OK;
