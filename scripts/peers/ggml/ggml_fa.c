@@ -97,13 +97,13 @@ static bool o_is_direct(const attn_problem *p, const attn_tensor *o) {
 }
 
 /* Builds the graph in st->ctx. a == NULL: planning only (no data, the copy node included).
- * Returns the graph or NULL with a message. */
+ * Returns the graph. */
 static struct ggml_cgraph *build(ggml_fa_state *st, const attn_problem *p, const attn_args *a,
-                                 const ws_plan *plan, char *msg, size_t msg_size) {
+                                 const ws_plan *plan) {
     ggml_reset(st->ctx);
     struct ggml_context *ctx = st->ctx;
-    const int64_t B = p->batch, Hq = p->heads_q, Hkv = p->heads_kv, Nq = p->seq_q,
-                  Nkv = p->seq_kv, D = p->head_dim, Dv = p->head_dim_v;
+    const int64_t B = p->batch, Hq = p->heads_q, Hkv = p->heads_kv, Nq = p->seq_q, Nkv = p->seq_kv,
+                  D = p->head_dim, Dv = p->head_dim_v;
     char *ws = a ? (char *)a->workspace : NULL;
 
     struct ggml_tensor *q = wrap(ctx, a ? &a->q : NULL, p->q_type, B, Hq, Nq, D);
@@ -134,13 +134,12 @@ static struct ggml_cgraph *build(ggml_fa_state *st, const attn_problem *p, const
     } else {
         if (ws)
             fa->data = ws + plan->stage_off; /* before the permute view is made */
-        struct ggml_tensor *o = wrap(ctx, a ? &a->o : NULL, a ? a->o.dtype : ATTN_F32, B, Hq, Nq, Dv);
+        struct ggml_tensor *o =
+            wrap(ctx, a ? &a->o : NULL, a ? a->o.dtype : ATTN_F32, B, Hq, Nq, Dv);
         out = ggml_cpy(ctx, ggml_permute(ctx, fa, 0, 2, 1, 3), o);
     }
     struct ggml_cgraph *gf = ggml_new_graph_custom(ctx, MAX_NODES, false);
     ggml_build_forward_expand(gf, out);
-    (void)msg;
-    (void)msg_size;
     return gf;
 }
 
@@ -154,39 +153,10 @@ static void make_plan(ggml_fa_state *st, const attn_problem *p, int threads, ws_
     plan->stage_off = off;
     off += align64((size_t)p->batch * p->seq_q * p->heads_q * p->head_dim_v * sizeof(float));
     plan->work_off = off;
-    struct ggml_cgraph *gf = build(st, p, NULL, plan, NULL, 0);
+    struct ggml_cgraph *gf = build(st, p, NULL, plan);
     struct ggml_cplan cp = ggml_graph_plan(gf, clamp_threads(threads), st->pool);
     plan->work_size = cp.work_size;
     plan->total = off + align64(cp.work_size) + 64;
-}
-
-static int ggml_fa_init(const attn_impl *self, void **context, char *message,
-                        size_t message_size) {
-    (void)self;
-    ggml_fa_state *st = calloc(1, sizeof *st);
-    if (!st) {
-        snprintf(message, message_size, "out of memory");
-        return ATTN_FAILED;
-    }
-    ggml_cpu_init();
-    st->ctx_size = ggml_tensor_overhead() * MAX_NODES + ggml_graph_overhead_custom(MAX_NODES, false);
-    st->ctx_mem = aligned_alloc(64, align64(st->ctx_size));
-    if (!st->ctx_mem) {
-        free(st);
-        snprintf(message, message_size, "out of memory");
-        return ATTN_FAILED;
-    }
-    struct ggml_init_params ip = {.mem_size = st->ctx_size, .mem_buffer = st->ctx_mem, .no_alloc = true};
-    st->ctx = ggml_init(ip);
-    struct ggml_threadpool_params tpp = ggml_threadpool_params_default(MAX_THREADS);
-    st->pool = ggml_threadpool_new(&tpp);
-    st->pool_bytes = (size_t)MAX_THREADS * (GGML_MAX_N_THREADS + 64) + 4096;
-    if (!st->ctx || !st->pool) {
-        snprintf(message, message_size, "ggml_init or ggml_threadpool_new failed");
-        return ATTN_FAILED;
-    }
-    *context = st;
-    return ATTN_OK;
 }
 
 static void ggml_fa_release(void *context) {
@@ -199,6 +169,37 @@ static void ggml_fa_release(void *context) {
         ggml_free(st->ctx);
     free(st->ctx_mem);
     free(st);
+}
+
+static int ggml_fa_init(const attn_impl *self, void **context, char *message, size_t message_size) {
+    (void)self;
+    ggml_fa_state *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(message, message_size, "out of memory");
+        return ATTN_FAILED;
+    }
+    ggml_cpu_init();
+    st->ctx_size =
+        ggml_tensor_overhead() * MAX_NODES + ggml_graph_overhead_custom(MAX_NODES, false);
+    st->ctx_mem = aligned_alloc(64, align64(st->ctx_size));
+    if (!st->ctx_mem) {
+        free(st);
+        snprintf(message, message_size, "out of memory");
+        return ATTN_FAILED;
+    }
+    struct ggml_init_params ip = {
+        .mem_size = st->ctx_size, .mem_buffer = st->ctx_mem, .no_alloc = true};
+    st->ctx = ggml_init(ip);
+    struct ggml_threadpool_params tpp = ggml_threadpool_params_default(MAX_THREADS);
+    st->pool = ggml_threadpool_new(&tpp);
+    st->pool_bytes = (size_t)MAX_THREADS * (GGML_MAX_N_THREADS + 64) + 4096;
+    if (!st->ctx || !st->pool) {
+        snprintf(message, message_size, "ggml_init or ggml_threadpool_new failed");
+        ggml_fa_release(st);
+        return ATTN_FAILED;
+    }
+    *context = st;
+    return ATTN_OK;
 }
 
 static int ggml_fa_supports(void *context, const attn_problem *p, char *why, size_t why_size) {
@@ -249,7 +250,7 @@ static int ggml_fa_forward(void *context, const attn_args *a) {
                  a->workspace_size, plan.total);
         return ATTN_FAILED;
     }
-    struct ggml_cgraph *gf = build(st, p, a, &plan, a->message, a->message_size);
+    struct ggml_cgraph *gf = build(st, p, a, &plan);
     struct ggml_cplan cp = ggml_graph_plan(gf, threads, st->pool);
     if (cp.work_size > plan.work_size) {
         snprintf(a->message, a->message_size, "ggml work buffer %zu > planned %zu", cp.work_size,
@@ -276,14 +277,14 @@ static int ggml_fa_forward(void *context, const attn_args *a) {
  * bf16 K/V: Q rounded to bf16, bf16 dot products accumulated in f32, V widened to f32
  * and accumulated in f32. f32 K/V: every stage f32. O is ggml's f32 result. */
 static const attn_precision ggml_fa_precisions[] = {
-    {sizeof(attn_precision), .q_types = ATTN_TYPE_BIT(ATTN_F32),
-     .k_types = ATTN_TYPE_BIT(ATTN_F32), .v_types = ATTN_TYPE_BIT(ATTN_F32),
-     .o_types = ATTN_TYPE_BIT(ATTN_F32), .q_compute = ATTN_F32, .k_compute = ATTN_F32,
-     .v_compute = ATTN_F32, .score = ATTN_F32, .prob = ATTN_F32, .accum = ATTN_F32},
-    {sizeof(attn_precision), .q_types = ATTN_TYPE_BIT(ATTN_F32),
-     .k_types = ATTN_TYPE_BIT(ATTN_F16), .v_types = ATTN_TYPE_BIT(ATTN_F16),
-     .o_types = ATTN_TYPE_BIT(ATTN_F32), .q_compute = ATTN_F16, .k_compute = ATTN_F32,
-     .v_compute = ATTN_F32, .score = ATTN_F32, .prob = ATTN_F32, .accum = ATTN_F16},
+    {sizeof(attn_precision), .q_types = ATTN_TYPE_BIT(ATTN_F32), .k_types = ATTN_TYPE_BIT(ATTN_F32),
+     .v_types = ATTN_TYPE_BIT(ATTN_F32), .o_types = ATTN_TYPE_BIT(ATTN_F32), .q_compute = ATTN_F32,
+     .k_compute = ATTN_F32, .v_compute = ATTN_F32, .score = ATTN_F32, .prob = ATTN_F32,
+     .accum = ATTN_F32},
+    {sizeof(attn_precision), .q_types = ATTN_TYPE_BIT(ATTN_F32), .k_types = ATTN_TYPE_BIT(ATTN_F16),
+     .v_types = ATTN_TYPE_BIT(ATTN_F16), .o_types = ATTN_TYPE_BIT(ATTN_F32), .q_compute = ATTN_F16,
+     .k_compute = ATTN_F32, .v_compute = ATTN_F32, .score = ATTN_F32, .prob = ATTN_F32,
+     .accum = ATTN_F16},
     {sizeof(attn_precision), .q_types = ATTN_TYPE_BIT(ATTN_F32),
      .k_types = ATTN_TYPE_BIT(ATTN_BF16), .v_types = ATTN_TYPE_BIT(ATTN_BF16),
      .o_types = ATTN_TYPE_BIT(ATTN_F32), .q_compute = ATTN_BF16, .k_compute = ATTN_F32,
