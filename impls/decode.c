@@ -7,7 +7,9 @@
  * afterwards through their log-sum-exp. The number of splits depends only on the
  * problem, so the result is bitwise the same for every thread count. Fewer than 16 rows
  * run with keys across lanes (simd_ops.h's decode_rows), more with rows across lanes (its
- * tile operations); other element types are widened to f32 first. */
+ * tile operations). K and V of other element types are read in place, a chunk of keys at
+ * a time widened (exactly) into float32 rows in cache, so they are read from memory once in
+ * their own size; Q and O are used through float32 copies. */
 #include <math.h>
 #include <omp.h>
 #include <stdbool.h>
@@ -81,8 +83,18 @@ typedef struct decode_tile {
     float *qt, *ot, *s, *m, *sum, *rescale;
     int32_t *first_rel, *last_rel;
     int64_t *first, *last, *first_chunk, *last_chunk;
-    bool stream; /* K and V come from memory: stream_chunk */
+    float *k_wide, *v_wide; /* a chunk's K and V rows as float32, when they are not */
+    bool stream;            /* K and V come from memory: stream_chunk */
 } decode_tile;
+
+/* K (or V) is not float32: decode widens it a chunk at a time. */
+static bool k_widened(const attn_problem *p) {
+    return ATTN_HAS_FIELD(p, attn_problem, o_type) && p->k_type != ATTN_F32;
+}
+
+static bool v_widened(const attn_problem *p) {
+    return ATTN_HAS_FIELD(p, attn_problem, o_type) && p->v_type != ATTN_F32;
+}
 
 static size_t carve(const attn_problem *p, char *base, decode_tile *t) {
     const size_t lanes = ROWS * sizeof(float);
@@ -99,6 +111,11 @@ static size_t carve(const attn_problem *p, char *base, decode_tile *t) {
     t->last = attn_workspace_take(base, &offset, ROWS * sizeof(int64_t));
     t->first_chunk = attn_workspace_take(base, &offset, ROWS * sizeof(int64_t));
     t->last_chunk = attn_workspace_take(base, &offset, ROWS * sizeof(int64_t));
+    const size_t chunk = KEY_TILE * sizeof(float);
+    t->k_wide =
+        k_widened(p) ? attn_workspace_take(base, &offset, (size_t)p->head_dim * chunk) : NULL;
+    t->v_wide =
+        v_widened(p) ? attn_workspace_take(base, &offset, (size_t)p->head_dim_v * chunk) : NULL;
     return offset;
 }
 
@@ -118,7 +135,7 @@ static size_t kernel_bytes(const attn_problem *p, int threads) {
 
 static size_t decode_workspace_size(void *context, const attn_problem *p, int threads) {
     (void)context;
-    return kernel_bytes(p, threads) + attn_f32_views_size(p) + attn_sequences_gather_bytes(p);
+    return kernel_bytes(p, threads) + attn_f32_qo_views_size(p);
 }
 
 /* Keys [key0, end) cut where a page of a paged cache ends: the rows of one chunk are
@@ -141,7 +158,8 @@ static bool streams_from_memory(const attn_args *a) {
     int64_t keys = 0;
     for (int64_t b = 0; b < p->batch; b++)
         keys += attn_seq_kv_len(a, b);
-    const int64_t row_bytes = (p->head_dim + p->head_dim_v) * (int64_t)sizeof(float);
+    const int64_t row_bytes = p->head_dim * (int64_t)attn_element_size(&a->k) +
+                              p->head_dim_v * (int64_t)attn_element_size(&a->v);
     return keys * p->heads_kv * row_bytes >= STREAM_BYTES;
 }
 
@@ -150,22 +168,53 @@ static void touch_lines(const char *row, int64_t bytes) {
         (void)*(const volatile char *)(row + c);
 }
 
-/* Before a chunk of keys [key0, stop) is computed, its rows are touched in address order, a
- * key's K row then its V row. The kernels read a chunk's rows interleaved (four K rows a
- * vector at a time, V rows a quarter at a time), an order the hardware prefetchers do not
- * follow: from memory, decode read at 0.4 of the streaming bandwidth. Touched first, the
- * chunk is in L1 when it is computed (Zen 4, 1 thread, B = 1, 32768 keys: 6.2 -> 11.5 GB/s).
- * Software prefetch of the next chunk as well was slower than this alone (6.2 GB/s: it
- * defeats the hardware prefetchers the ordered touches train). From a cache the extra loads
- * only cost, so it is done for keys that do not fit one. Results do not change. */
-static void stream_chunk(const attn_args *a, int64_t b, int64_t kv, int64_t key0, int64_t stop) {
+/* Before a chunk of keys [key0, stop) is computed, its float32 rows read in place are
+ * touched in address order, a key's K row then its V row. The kernels read a chunk's rows
+ * interleaved (four K rows a vector at a time, V rows a quarter at a time), an order the
+ * hardware prefetchers do not follow: from memory, decode read at 0.4 of the streaming
+ * bandwidth. Touched first, the chunk is in L1 when it is computed (Zen 4, 1 thread, B = 1,
+ * 32768 keys: 6.2 -> 11.5 GB/s). Software prefetch of the next chunk as well was slower than
+ * this alone (6.2 GB/s: it defeats the hardware prefetchers the ordered touches train). From
+ * a cache the extra loads only cost, so it is done for keys that do not fit one. Results do
+ * not change. */
+static void stream_chunk(const attn_args *a, int64_t b, int64_t kv, int64_t key0, int64_t stop,
+                         bool k_in_place, bool v_in_place) {
     const attn_problem *p = a->problem;
-    const int64_t k_bytes = p->head_dim * (int64_t)sizeof(float);
-    const int64_t v_bytes = p->head_dim_v * (int64_t)sizeof(float);
+    const int64_t k_bytes = k_in_place ? p->head_dim * (int64_t)sizeof(float) : 0;
+    const int64_t v_bytes = v_in_place ? p->head_dim_v * (int64_t)sizeof(float) : 0;
     for (int64_t j = key0; j < stop; j++) {
         touch_lines((const char *)attn_key_row(a, &a->k, b, kv, j), k_bytes);
         touch_lines((const char *)attn_key_row(a, &a->v, b, kv, j), v_bytes);
     }
+}
+
+/* The chunk of keys [key0, stop) (rows evenly spaced: chunk_end) as float32 rows: K and V
+ * in place when they are float32 (touched first when they stream from memory), else
+ * widened into the tile's buffers, which reads them in address order as well. */
+typedef struct chunk_rows {
+    const float *k, *v;
+    int64_t k_stride, v_stride;
+} chunk_rows;
+
+static chunk_rows load_chunk(const attn_args *a, const decode_tile *t, int64_t b, int64_t kv,
+                             int64_t key0, int64_t stop) {
+    const attn_problem *p = a->problem;
+    const void *k = attn_key_row(a, &a->k, b, kv, key0), *v = attn_key_row(a, &a->v, b, kv, key0);
+    chunk_rows c = {k, v, a->k.stride[2], a->v.stride[2]};
+    const bool k_in_place = a->k.dtype == ATTN_F32, v_in_place = a->v.dtype == ATTN_F32;
+    if (t->stream && (k_in_place || v_in_place))
+        stream_chunk(a, b, kv, key0, stop, k_in_place, v_in_place);
+    if (!k_in_place) {
+        attn_widen_rows(a->k.dtype, k, a->k.stride[2], stop - key0, p->head_dim, t->k_wide);
+        c.k = t->k_wide;
+        c.k_stride = p->head_dim;
+    }
+    if (!v_in_place) {
+        attn_widen_rows(a->v.dtype, v, a->v.stride[2], stop - key0, p->head_dim_v, t->v_wide);
+        c.v = t->v_wide;
+        c.v_stride = p->head_dim_v;
+    }
+    return c;
 }
 
 /* Rows [row0, row0 + 64) of KV head kv's group (row r: query head kv G + r / Nq, query
@@ -208,35 +257,30 @@ static void run_split(const attn_simd_ops *ops, const attn_args *a, int64_t b, i
         for (int64_t c = 0; c < d; c++)
             t->qt[keys_across_lanes ? r * d + c : c * ROWS + r] = q ? q[c] * factor : 0.0f;
     }
-    const int64_t k_row = a->k.stride[2], v_row = a->v.stride[2];
     if (begin < end && keys_across_lanes) { /* a few rows: qt holds rows x D, ot rows x Dv */
         for (int64_t key0 = begin; key0 < end;) {
             const int64_t stop = chunk_end(p, key0, end, DECODE_KEYS);
-            if (t->stream)
-                stream_chunk(a, b, kv, key0, stop);
+            const chunk_rows c = load_chunk(a, t, b, kv, key0, stop);
             for (int64_t r = 0; r < rows; r++) {
                 t->first_chunk[r] = t->first[r] - key0;
                 t->last_chunk[r] = t->last[r] - key0;
             }
-            ops->decode_rows(t->qt, rows, d, attn_key_row(a, &a->k, b, kv, key0), k_row,
-                             attn_key_row(a, &a->v, b, kv, key0), v_row, dv, 0, stop - key0,
+            ops->decode_rows(t->qt, rows, d, c.k, c.k_stride, c.v, c.v_stride, dv, 0, stop - key0,
                              t->first_chunk, t->last_chunk, t->m, t->sum, t->ot);
             key0 = stop;
         }
     } else if (begin < end) {
         for (int64_t key0 = begin; key0 < end;) {
             const int64_t stop = chunk_end(p, key0, end, KEY_TILE), count = stop - key0;
-            if (t->stream)
-                stream_chunk(a, b, kv, key0, stop);
-            ops->scores(t->qt, attn_key_row(a, &a->k, b, kv, key0), k_row, d, count, groups, t->s);
+            const chunk_rows c = load_chunk(a, t, b, kv, key0, stop);
+            ops->scores(t->qt, c.k, c.k_stride, d, count, groups, t->s);
             for (int r = 0; r < ROWS; r++) {
                 t->first_rel[r] = (int32_t)attn_clamp_index(t->first[r] - key0, 0, count);
                 t->last_rel[r] = (int32_t)attn_clamp_index(t->last[r] - key0, 0, count);
             }
             ops->mask(t->s, count, groups, t->first_rel, t->last_rel);
             ops->softmax_step(t->s, count, groups, t->m, t->sum, t->rescale);
-            ops->accumulate(t->s, attn_key_row(a, &a->v, b, kv, key0), v_row, dv, count, groups,
-                            t->rescale, t->ot);
+            ops->accumulate(t->s, c.v, c.v_stride, dv, count, groups, t->rescale, t->ot);
             key0 = stop;
         }
     }
@@ -321,14 +365,10 @@ static void decode_f32(const attn_args *a) {
 
 static int decode_forward(void *context, const attn_args *a) {
     const attn_problem *p = a->problem;
-    /* ragged problems are read in place at f32; other types a sequence at a time through
-     * float32 copies */
-    if (p->ragged && attn_f32_views_needed(p))
-        return attn_sequences_forward(context, a, decode_forward);
     if (attn_workspace_check(a, decode_workspace_size(context, p, a->threads)) != ATTN_OK)
         return ATTN_FAILED;
     attn_args f32;
-    const attn_args *use = attn_f32_views_begin(a, kernel_bytes(p, a->threads), &f32);
+    const attn_args *use = attn_f32_qo_views_begin(a, kernel_bytes(p, a->threads), &f32);
     decode_f32(use);
     attn_f32_views_end(a, use);
     return ATTN_OK;

@@ -119,12 +119,21 @@ static void widen(const attn_tensor *from, const attn_tensor *to) {
                           from->shape[3]);
 }
 
-void attn_f32_views_make(const attn_args *a, void *memory, attn_args *f32) {
+static bool copied(const attn_tensor *t, int index, bool q_and_o_only) {
+    if (!q_and_o_only)
+        return true;
+    return (index == 0 || index == 3) && t->dtype != ATTN_F32;
+}
+
+/* The copies of Q, K, V and O (or of whichever of Q and O are not float32) in memory. */
+static void make_views(const attn_args *a, void *memory, bool q_and_o_only, attn_args *f32) {
     *f32 = *a;
     char *at = memory;
     const attn_tensor *sources[4] = {&a->q, &a->k, &a->v, &a->o};
     attn_tensor *views[4] = {&f32->q, &f32->k, &f32->v, &f32->o};
     for (int t = 0; t < 4; t++) {
+        if (!copied(sources[t], t, q_and_o_only))
+            continue;
         *views[t] = dense_f32(sources[t], (float *)(void *)at);
         at += tensor_bytes(sources[t]->shape);
         if (t < 3)
@@ -132,18 +141,53 @@ void attn_f32_views_make(const attn_args *a, void *memory, attn_args *f32) {
     }
     /* A row the kernel leaves unwritten must not come out as plausible numbers. */
     const attn_tensor *o = &f32->o;
+    if (!copied(&a->o, 3, q_and_o_only))
+        return;
     float *out = o->data;
     for (int64_t n = 0; n < o->shape[0] * o->shape[1] * o->shape[2] * o->shape[3]; n++)
         out[n] = NAN;
 }
 
+void attn_f32_views_make(const attn_args *a, void *memory, attn_args *f32) {
+    make_views(a, memory, false, f32);
+}
+
 void attn_f32_views_finish(const attn_args *a, const attn_args *f32) {
     const attn_tensor *o = &a->o;
+    if (f32->o.data == o->data)
+        return;
     for (int64_t i0 = 0; i0 < o->shape[0]; i0++)
         for (int64_t i1 = 0; i1 < o->shape[1]; i1++)
             for (int64_t i2 = 0; i2 < o->shape[2]; i2++)
                 narrow_row(o->dtype, attn_f32_row(&f32->o, i0, i1, i2), attn_row(o, i0, i1, i2),
                            o->shape[3]);
+}
+
+size_t attn_f32_qo_views_size(const attn_problem *p) {
+    if (!attn_f32_views_needed(p) || (p->q_type == ATTN_F32 && p->o_type == ATTN_F32))
+        return 0;
+    /* a ragged problem's queries are packed: [1][Hq][total_q][D] */
+    const int64_t batch = p->ragged ? 1 : p->batch, rows = p->ragged ? p->total_q : p->seq_q;
+    const int64_t q[4] = {batch, p->heads_q, rows, p->head_dim};
+    const int64_t o[4] = {batch, p->heads_q, rows, p->head_dim_v};
+    return 64 + (p->q_type != ATTN_F32 ? tensor_bytes(q) : 0) +
+           (p->o_type != ATTN_F32 ? tensor_bytes(o) : 0);
+}
+
+const attn_args *attn_f32_qo_views_begin(const attn_args *a, size_t kernel_bytes, attn_args *f32) {
+    if (attn_f32_qo_views_size(a->problem) == 0)
+        return a;
+    make_views(a, (char *)a->workspace + round_up(kernel_bytes), true, f32);
+    f32->workspace = a->workspace;
+    f32->workspace_size = kernel_bytes;
+    return f32;
+}
+
+void attn_widen_rows(int32_t dtype, const void *src, int64_t src_stride, int64_t rows,
+                     int64_t width, float *dst) {
+    const size_t row_bytes = (size_t)src_stride * (dtype == ATTN_F32 ? 4 : 2);
+    for (int64_t r = 0; r < rows; r++)
+        widen_row(dtype, (const char *)src + (size_t)r * row_bytes, dst + r * width, width);
 }
 
 const attn_args *attn_f32_views_begin(const attn_args *a, size_t kernel_bytes, attn_args *f32) {

@@ -30,6 +30,18 @@ const attn_args *attn_f32_views_begin(const attn_args *a, size_t kernel_bytes, a
 /* Finishes what attn_f32_views_begin started (nothing when it returned a). */
 void attn_f32_views_end(const attn_args *a, const attn_args *used);
 
+/* For a kernel that reads K and V in their own type (attn_widen_rows) and needs only Q and O
+ * as float32: the bytes of workspace dense float32 copies of whichever of Q and O are not
+ * float32 take, and attn_f32_views_begin's counterpart for them. *f32 keeps a's K and V; O
+ * is NaN until written. */
+size_t attn_f32_qo_views_size(const attn_problem *p);
+const attn_args *attn_f32_qo_views_begin(const attn_args *a, size_t kernel_bytes, attn_args *f32);
+
+/* dst[r][c] = element c of the row at src + r * src_stride elements of type dtype, for r <
+ * rows, c < width (dst dense, rows x width): exact widening, F16C where the CPU has it. */
+void attn_widen_rows(int32_t dtype, const void *src, int64_t src_stride, int64_t rows,
+                     int64_t width, float *dst);
+
 /* The precision contract of such a kernel: any type for Q, K, V and O, every stage f32. */
 extern const attn_precision attn_f32_compute_precision;
 

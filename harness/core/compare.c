@@ -33,12 +33,14 @@ void attn_format_case_position(const attn_case *c, bool is_lse, size_t index, ch
             continue;
         attn_case one;
         attn_case_sequence(c, b, &one);
+        if (one.problem.seq_q == 0)
+            continue; /* an empty sequence holds no element (a case with no rows at all) */
         char position[96];
         attn_format_position(&one.problem, is_lse, index - at.lse * dv, position, sizeof position);
         snprintf(out, size, "sequence %lld: %s", (long long)b, position);
         return;
     }
-    snprintf(out, size, "?");
+    snprintf(out, size, "none (no query rows)");
 }
 
 static unsigned bits_of(float x) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compare.h"
 #include "layout.h"
 #include "problem.h"
 #include "serving.h"
@@ -210,4 +211,19 @@ Test(serving, layout_rows_follow_the_block_table) {
         free(buffer);
     }
     attn_serving_free(&s);
+}
+
+/* The position of the worst element in a ragged case names the sequence it is in, passing
+ * over empty sequences; a case whose sequences all have no query rows has none. */
+Test(serving, case_position_skips_empty_sequences) {
+    attn_case c;
+    parse_ok("b=4 hq=2 hkv=1 nq=1/0/3/2 nkv=5/9/0/1 d=4 kv=packed", &c);
+    char text[128];
+    attn_format_case_position(&c, false, (size_t)(1 * 4 + 2), text, sizeof text); /* row 1 */
+    cr_assert_str_eq(text, "sequence 0: O[0][1][0][2]");
+    attn_format_case_position(&c, true, 2, text, sizeof text); /* row 2: head 0 of sequence 2 */
+    cr_assert_str_eq(text, "sequence 2: LSE[0][0][0]");
+    parse_ok("b=1 hq=2 hkv=1 nq=0 nkv=7 d=4 kv=cache", &c);
+    attn_format_case_position(&c, false, 0, text, sizeof text);
+    cr_assert_str_eq(text, "none (no query rows)");
 }
