@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_serve.h"
 #include "bench_report.h"
 #include "ceiling.h"
 #include "roofs.h"
@@ -89,6 +90,10 @@ static const char bench_help[] =
     "  --timeout S     a call of code in a worker that makes no progress for S seconds is\n"
     "                  killed and recorded as error (default 300; 0: none)\n"
     "  --isolate       run the built-ins in a worker process too\n"
+    "  --serve         prepare every measurement (inputs, verified warm-up, calibration),\n"
+    "                  then time samples of them on request over stdin and stdout, for\n"
+    "                  interleaving two builds (scripts/track-perf; the protocol:\n"
+    "                  harness/cli/bench_serve.h); no report, no ceilings\n"
     "  --out FILE      report path (default results/bench-RUN_ID.csv)\n"
     "  --plugin LIB.so add a plugin library's implementations (repeatable); plugin code runs\n"
     "                  in a worker process started clean, so a crash is an error row\n"
@@ -111,7 +116,7 @@ static const char bench_help[] =
 typedef struct bench_options {
     const char *impls, *suite, *seq, *heads, *kv_heads, *dims, *dim_v, *batch, *windows, *types,
         *threads, *out;
-    bool causal, no_ceiling, isolate;
+    bool causal, no_ceiling, isolate, serve;
     double min_time, budget, mem_cap_gib, timeout;
     attn_layout layout;
     int reps;
@@ -141,6 +146,7 @@ static int parse_options(int argc, char **argv, bench_options *o, attn_error *er
         ATTN_FLAG("--causal", &o->causal),
         ATTN_FLAG("--no-ceiling", &o->no_ceiling),
         ATTN_FLAG("--isolate", &o->isolate),
+        ATTN_FLAG("--serve", &o->serve),
         ATTN_TEXT("--impl", &o->impls),
         ATTN_TEXT("--suite", &o->suite),
         ATTN_TEXT("--seq", &o->seq),
@@ -165,6 +171,8 @@ static int parse_options(int argc, char **argv, bench_options *o, attn_error *er
         return -1;
     if (o->reps > ATTN_BENCH_MAX_SAMPLES)
         return attn_fail_input(err, "--reps %d: at most %d", o->reps, ATTN_BENCH_MAX_SAMPLES);
+    if (o->serve && o->out)
+        return attn_fail_input(err, "--serve writes no report: --out cannot be given with it");
     if (o->out && attn_output_check_path(o->out, err)) {
         attn_error_prefix(err, "--out");
         return -1;
@@ -601,6 +609,16 @@ int attn_cmd_bench(int argc, char **argv) {
         parse_threads(o.threads, &s.threads, &s.thread_count, &err) ||
         attn_cli_configure_runner(o.isolate, o.timeout, &err) || load_cases(&o, &s.suite, &err)) {
         status = attn_cli_report(&err);
+        goto done;
+    }
+    if (o.serve) {
+        attn_interrupt_install();
+        const attn_bench_options options = {.timing = {o.min_time, o.reps, o.budget},
+                                            .memory_cap_bytes = o.mem_cap_gib > 0
+                                                                    ? o.mem_cap_gib * (1 << 30)
+                                                                    : attn_default_memory_cap()};
+        status = attn_bench_serve(s.impls, s.impl_count, s.threads, s.thread_count, &s.suite,
+                                  o.layout, &options);
         goto done;
     }
     attn_environment_read(&s.env);

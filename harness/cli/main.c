@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "environment.h"
+#include "planted_slowdown.h"
 #include "plugin.h"
 #include "version.h"
 #include "worker.h"
@@ -103,6 +104,8 @@ int main(int argc, char **argv) {
         if (strcmp(command, commands[c].name) != 0)
             continue;
         attn_error err = {0};
+        if (attn_planted_slowdown_init(true, &err))
+            return attn_cli_report(&err);
         int command_argc = argc - 1;
         if (attn_plugin_load_from_args(&command_argc, argv + 1, &err)) {
             attn_plugin_unload_all();

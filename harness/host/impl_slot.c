@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "planted_slowdown.h"
 #include "threads.h"
 #include "timer.h"
 
@@ -89,6 +90,10 @@ int attn_slot_forward(attn_impl_slot *slot, const attn_args *args, long long cou
         if (phase && phase->calls)
             *phase->calls = *calls_done;
     }
+    const double end = attn_now_seconds();
+    const double planted = attn_planted_slowdown(slot->impl.name);
+    if (planted > 0)
+        attn_planted_slowdown_spin(planted, end - start, end);
     *seconds = attn_now_seconds() - start;
     return rc;
 }

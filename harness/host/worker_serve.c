@@ -16,6 +16,7 @@
 #include "registry.h"
 #include "call_args.h"
 #include "impl_slot.h"
+#include "planted_slowdown.h"
 #include "impl_validate.h"
 #include "signal_text.h"
 #include "worker.h"
@@ -230,6 +231,8 @@ int attn_worker_main(int argc, char **argv) {
     close(status_fd);
     install_fault_handler();
     signal(SIGINT, SIG_IGN); /* attnbench ends workers itself */
+    attn_error ignored = {0};
+    (void)attn_planted_slowdown_init(false, &ignored); /* attnbench has checked it */
     for (;;) {
         attn_wire_request request;
         attn_wire_reply reply;

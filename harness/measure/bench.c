@@ -272,40 +272,59 @@ static int admit(const attn_impl *impl, const attn_case *c, attn_layout layout, 
     return 0;
 }
 
-/* Calibration (batches growing until one lasts the minimum sample time) and samples,
- * each batch on the next input set. */
-static void measure(bench_state *b, const attn_bench_options *options, attn_bench_result *r) {
-    const attn_timing_options *t = &options->timing;
-    char reason[1024];
-    if (r->warmup_seconds * (t->reps + 1) > t->budget_seconds) {
-        snprintf(reason, sizeof reason,
-                 "one call took %.3g s: warm-up and %d samples would exceed the per-case "
-                 "budget of %.3g s (--budget)",
-                 r->warmup_seconds, t->reps, t->budget_seconds);
-        set_status(r, ATTN_BENCH_OVER_BUDGET, reason);
-        return;
-    }
-    const double deadline = attn_now_seconds() + (t->budget_seconds - r->warmup_seconds);
+/* Calibration: batches growing until one lasts the minimum sample time, each on the next
+ * input set, within the deadline. Returns the iterations of a sample (and *per_call, the
+ * seconds of one call), or 0 with r set. */
+static long long calibrate(bench_state *b, const attn_timing_options *t, double deadline, int *set,
+                           double *per_call, attn_bench_result *r) {
     const int reps = t->reps < ATTN_BENCH_MAX_SAMPLES ? t->reps : ATTN_BENCH_MAX_SAMPLES;
     long long iterations = 1;
-    int set = 1;
-    double batch = timed_batch(b, set, iterations, r);
+    double batch = timed_batch(b, *set, iterations, r);
     if (batch < 0)
-        return;
+        return 0;
     while (batch < t->min_sample_seconds) {
-        double per_call = fmax(batch / (double)iterations, 1e-9);
-        long long next = (long long)ceil(1.2 * t->min_sample_seconds / per_call);
+        double call = fmax(batch / (double)iterations, 1e-9);
+        long long next = (long long)ceil(1.2 * t->min_sample_seconds / call);
         next = next < 2 * iterations     ? 2 * iterations
                : next > 100 * iterations ? 100 * iterations
                                          : next;
-        if (attn_now_seconds() + per_call * (double)next * (reps + 1) > deadline)
+        if (attn_now_seconds() + call * (double)next * (reps + 1) > deadline)
             break;
         iterations = next;
-        set ^= 1;
-        if ((batch = timed_batch(b, set, iterations, r)) < 0)
-            return;
+        *set ^= 1;
+        if ((batch = timed_batch(b, *set, iterations, r)) < 0)
+            return 0;
     }
-    const double per_call = fmax(batch / (double)iterations, 1e-9);
+    *per_call = fmax(batch / (double)iterations, 1e-9);
+    return iterations;
+}
+
+/* Is one call too slow for the warm-up and reps samples to fit in the budget? */
+static bool over_budget(const attn_timing_options *t, attn_bench_result *r) {
+    if (r->warmup_seconds * (t->reps + 1) <= t->budget_seconds)
+        return false;
+    char reason[1024];
+    snprintf(reason, sizeof reason,
+             "one call took %.3g s: warm-up and %d samples would exceed the per-case "
+             "budget of %.3g s (--budget)",
+             r->warmup_seconds, t->reps, t->budget_seconds);
+    set_status(r, ATTN_BENCH_OVER_BUDGET, reason);
+    return true;
+}
+
+/* Calibration and samples, each batch on the next input set. */
+static void measure(bench_state *b, const attn_bench_options *options, attn_bench_result *r) {
+    const attn_timing_options *t = &options->timing;
+    char reason[1024];
+    if (over_budget(t, r))
+        return;
+    const double deadline = attn_now_seconds() + (t->budget_seconds - r->warmup_seconds);
+    const int reps = t->reps < ATTN_BENCH_MAX_SAMPLES ? t->reps : ATTN_BENCH_MAX_SAMPLES;
+    int set = 1;
+    double per_call = 0;
+    long long iterations = calibrate(b, t, deadline, &set, &per_call, r);
+    if (iterations == 0)
+        return;
     double left = deadline - attn_now_seconds();
     long long affordable = (long long)floor(left / (per_call * reps));
     if (affordable < iterations)
@@ -340,27 +359,87 @@ static void measure(bench_state *b, const attn_bench_options *options, attn_benc
                  r->sample_count);
 }
 
-void attn_bench_case(const attn_impl *impl, const attn_case *c, attn_layout layout, int threads,
-                     const attn_bench_options *options, attn_bench_result *r) {
+/* Admission, inputs and the verified warm-up: 0 with *b ready to time, else r says why
+ * not (b freed). */
+static int open_state(bench_state *b, const attn_impl *impl, const attn_case *c, attn_layout layout,
+                      int threads, const attn_bench_options *options, attn_bench_result *r) {
     memset(r, 0, sizeof *r);
     r->layout = layout;
     attn_work_of(c, &r->work);
     size_t workspace = 0;
+    memset(b, 0, sizeof *b);
+    b->stage.arena.fd = -1;
     if (admit(impl, c, layout, threads, options, &workspace, r))
-        return;
-    bench_state b;
-    memset(&b, 0, sizeof b);
-    b.stage.arena.fd = -1;
-    b.impl = impl;
-    b.want_lse = (impl->caps & ATTN_CAP_LSE) != 0;
+        return -1;
+    b->impl = impl;
+    b->want_lse = (impl->caps & ATTN_CAP_LSE) != 0;
     attn_error err = {0};
-    if (allocate_state(&b, c, layout, workspace, &err)) {
+    if (allocate_state(b, c, layout, workspace, &err)) {
         set_status(r, ATTN_BENCH_ERROR, err.message);
-        free_state(&b);
-        return;
+        free_state(b);
+        return -1;
     }
-    b.call = (attn_run_call){&c->problem, &b.stage.layout, threads, b.want_lse, 1, 0, false};
-    if (warm_up(&b, options->timing.budget_seconds, options->predicted_seconds <= 0, r) == 0)
-        measure(&b, options, r);
+    b->call =
+        (attn_run_call){&b->cases[0].problem, &b->stage.layout, threads, b->want_lse, 1, 0, false};
+    if (warm_up(b, options->timing.budget_seconds, options->predicted_seconds <= 0, r)) {
+        free_state(b);
+        return -1;
+    }
+    return 0;
+}
+
+void attn_bench_case(const attn_impl *impl, const attn_case *c, attn_layout layout, int threads,
+                     const attn_bench_options *options, attn_bench_result *r) {
+    bench_state b;
+    if (open_state(&b, impl, c, layout, threads, options, r))
+        return;
+    measure(&b, options, r);
     free_state(&b);
+}
+
+struct attn_bench_session {
+    bench_state state;
+    long long iterations;
+    int set;
+};
+
+attn_bench_session *attn_bench_open(const attn_impl *impl, const attn_case *c, attn_layout layout,
+                                    int threads, const attn_bench_options *options,
+                                    attn_bench_result *r) {
+    attn_bench_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        memset(r, 0, sizeof *r);
+        set_status(r, ATTN_BENCH_ERROR, "out of memory");
+        return NULL;
+    }
+    if (open_state(&s->state, impl, c, layout, threads, options, r)) {
+        free(s);
+        return NULL;
+    }
+    const attn_timing_options *t = &options->timing;
+    double per_call = 0;
+    s->set = 1;
+    if (over_budget(t, r) ||
+        (s->iterations =
+             calibrate(&s->state, t, attn_now_seconds() + (t->budget_seconds - r->warmup_seconds),
+                       &s->set, &per_call, r)) == 0) {
+        attn_bench_close(s);
+        return NULL;
+    }
+    r->iterations_per_sample = (long)s->iterations;
+    r->status = ATTN_BENCH_OK;
+    return s;
+}
+
+double attn_bench_sample(attn_bench_session *s, attn_bench_result *r) {
+    s->set ^= 1;
+    const double seconds = timed_batch(&s->state, s->set, s->iterations, r);
+    return seconds < 0 ? -1 : seconds / (double)s->iterations;
+}
+
+void attn_bench_close(attn_bench_session *s) {
+    if (!s)
+        return;
+    free_state(&s->state);
+    free(s);
 }

@@ -61,4 +61,18 @@ typedef struct attn_bench_result {
 void attn_bench_case(const attn_impl *impl, const attn_case *c, attn_layout layout, int threads,
                      const attn_bench_options *options, attn_bench_result *result);
 
+/* The same measurement kept open between samples, for interleaved runs of two builds
+ * (bench --serve, scripts/track-perf): attn_bench_open admits the case, makes the inputs,
+ * runs the verified warm-up and calibrates the calls of a sample to the minimum sample
+ * time; NULL when that failed (r says why, as attn_bench_case would), else a session with
+ * r->status ok and r->iterations_per_sample set. attn_bench_sample times one sample on the
+ * next input set, checked as attn_bench_case checks every sample: seconds per call, or -1
+ * with r->status and r->reason saying why (close the session then). */
+typedef struct attn_bench_session attn_bench_session;
+attn_bench_session *attn_bench_open(const attn_impl *impl, const attn_case *c, attn_layout layout,
+                                    int threads, const attn_bench_options *options,
+                                    attn_bench_result *r);
+double attn_bench_sample(attn_bench_session *s, attn_bench_result *r);
+void attn_bench_close(attn_bench_session *s);
+
 #endif

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Tests of scripts/compare (and scripts/track-perf, which drives it).
+"""Tests of scripts/compare (and scripts/track-perf --against-baseline, which drives it).
 
 1. Mann-Whitney U: exact p-values against hand-computed small cases and a brute-force
    enumeration with ties; the normal approximation against the exact distribution.
@@ -550,10 +550,10 @@ def track_perf(ctx):
 
     def run(report, *args):
         env = dict(os.environ, ATTNBENCH=fake_bench(ctx), FAKE_REPORT=report)
-        return subprocess.run([sys.executable, script, "--results", results, *args], env=env,
-                              capture_output=True, text=True)
+        return subprocess.run([sys.executable, script, "--against-baseline", "--results", results,
+                               *args], env=env, capture_output=True, text=True)
     r = run(first)
-    assert r.returncode == 0 and "scripts/track-perf --refresh-baseline" in r.stdout, r.stdout
+    assert r.returncode == 0 and "scripts/track-perf --against-baseline --refresh-baseline" in r.stdout, r.stdout
     assert run(first, "--fail-on-regression").returncode == 2
     r = run(first, "--refresh-baseline")
     assert r.returncode == 0 and "baseline refreshed" in r.stdout, r.stdout
@@ -581,8 +581,8 @@ def track_perf(ctx):
     with open(ctx.path("tp-file"), "w"):
         pass
     env = dict(os.environ, ATTNBENCH=fake_bench(ctx), FAKE_REPORT=first)
-    r = subprocess.run([sys.executable, script, "--results", ctx.path("tp-file")], env=env,
-                       capture_output=True, text=True)
+    r = subprocess.run([sys.executable, script, "--against-baseline", "--results", ctx.path("tp-file")],
+                       env=env, capture_output=True, text=True)
     assert r.returncode == 2 and "tp-file" in r.stdout and "Traceback" not in r.stderr, (r.returncode, r.stderr)
     return ("no baseline: hint, exit 0 (2 with --fail-on-regression); refresh copies; +30%: exit 0 / 1; "
             "no case in common: 2; --threshold / --alpha nan, 0, inf: 2 before benching")

@@ -258,6 +258,34 @@ def roofline_under_measured_roofs(ctx):
             f"with roofs; without them both are skipped, said")
 
 
+@test
+def history(ctx):
+    """--history draws track-perf history files: one PNG; a file of another kind exits 2."""
+    columns = ["repetition", "time_utc", "base_commit", "commit", "impl", "case", "threads",
+               "rounds", "ratio", "ci_low", "ci_high", "confidence", "threshold", "verdict",
+               "time_a_s", "time_b_s", "ratios", "cpu", "planted"]
+    paths = []
+    for n, (ratio, verdict) in enumerate(((1.0, "same"), (1.08, "slower"), (None, "unsure"))):
+        rows = [{"repetition": 1, "time_utc": f"2026-12-0{n + 1}T10:00:00Z", "base_commit": "a" * 40,
+                 "commit": f"{n}" * 40, "impl": impl, "case": "b=1 hq=4 hkv=4 nq=512 nkv=512 d=64",
+                 "threads": 1, "rounds": 20, "ratio": "" if ratio is None else ratio,
+                 "ci_low": "" if ratio is None else ratio - 0.02,
+                 "ci_high": "" if ratio is None else ratio + 0.02, "confidence": 0.95,
+                 "threshold": 0.05, "verdict": verdict, "time_a_s": 0.01, "time_b_s": 0.01,
+                 "ratios": "1.0 1.0", "cpu": "test", "planted": ""} for impl in ("omp", "local")]
+        paths.append(write_csv(ctx.path(f"history-{n}.csv"), columns, rows))
+    r = ctx.run_plot("--history", *paths, out="history")
+    assert r.returncode == 0, (r.returncode, r.stderr)
+    files = written(r.stdout)
+    assert [os.path.basename(f) for f in files] == ["history.png"], r.stdout
+    with open(files[0], "rb") as f:
+        assert f.read(8) == PNG_MAGIC
+    bad = ctx.run_plot("--history", ctx.small_csv, out="history-bad")
+    assert bad.returncode == 2 and "not a track-perf history file" in bad.stderr, bad.stderr
+    assert "Traceback" not in bad.stderr
+    return f"history.png from 3 runs x 2 cases ({os.path.getsize(files[0]) // 1000} kB); a bench report: exit 2"
+
+
 def main():
     return run_tests("Tests of scripts/plot.", "attnbench-test-plot-", TESTS, Context)
 
