@@ -7,13 +7,18 @@ import shutil
 import tempfile
 
 
-def run_tests(description, prefix, tests, make_context):
+def run_tests(description, prefix, tests, make_context, required_paths=()):
+    """required_paths: names of further path options (such as "--attnbench"), given
+    absolute to make_context after the repository and the work folder."""
     parser = argparse.ArgumentParser(description=description)
     here = os.path.dirname(os.path.abspath(__file__))
     parser.add_argument("--repo", default=os.path.dirname(os.path.dirname(here)))
+    for option in required_paths:
+        parser.add_argument(option, required=True)
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix=prefix)
-    context = make_context(os.path.abspath(args.repo), work)
+    extra = [os.path.abspath(getattr(args, o.lstrip("-").replace("-", "_"))) for o in required_paths]
+    context = make_context(os.path.abspath(args.repo), work, *extra)
     passed = failed = 0
     for test in tests:
         try:

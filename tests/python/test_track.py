@@ -13,16 +13,13 @@
 
 Usage: test_track.py --repo REPO --attnbench BIN. Closes with "N passed, N failed".
 """
-import argparse
 import csv
 import itertools
 import math
 import os
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 
 TESTS = []
 
@@ -156,25 +153,14 @@ def bad_input_exits_2(ctx):
     return "bad --rounds/--threshold/--samples/--plant, nothing comparable, missing binary: exit 2"
 
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runner import run_tests  # noqa: E402  (beside this file)
+
+
 def main():
-    parser = argparse.ArgumentParser(description="Tests of scripts/track-perf.")
-    parser.add_argument("--repo", required=True)
-    parser.add_argument("--attnbench", required=True)
-    args = parser.parse_args()
-    work = tempfile.mkdtemp(prefix="attnbench-test-track-")
-    ctx = Context(os.path.abspath(args.repo), os.path.abspath(args.attnbench), work)
-    passed = failed = 0
-    for fn in TESTS:
-        try:
-            note = fn(ctx)
-            passed += 1
-            print(f"PASS {fn.__name__}: {note}")
-        except Exception as e:
-            failed += 1
-            print(f"FAIL {fn.__name__}: {type(e).__name__}: {e}")
-    shutil.rmtree(work, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run_tests("Tests of scripts/track-perf.", "attnbench-test-track-", TESTS,
+                     lambda repo, work, attnbench: Context(repo, attnbench, work),
+                     required_paths=("--attnbench",))
 
 
 if __name__ == "__main__":
