@@ -475,8 +475,12 @@ int attn_cmd_check(int argc, char **argv) {
     printf("\n");
     for (size_t n = 0; n < suite.count; n++) {
         attn_case_data data;
+        attn_ref_contract first;
+        const bool declared = attn_first_declared_contract(
+            (const attn_impl *const *)impls, impl_count, &suite.cases[n].problem, &first);
         int rc = golden[0] ? attn_golden_load(golden, n, &suite.cases[n], &data, &err)
-                           : attn_case_data_compute(&suite.cases[n], &data, &err);
+                           : attn_case_data_compute_under(&suite.cases[n], declared ? &first : NULL,
+                                                          &data, &err);
         if (rc) {
             status = attn_cli_report(&err);
             goto done;

@@ -260,8 +260,15 @@ int attn_case_data_use_contract(attn_case_data *data, const attn_ref_contract *c
 }
 
 int attn_case_data_compute(const attn_case *c, attn_case_data *data, attn_error *err) {
+    return attn_case_data_compute_under(c, NULL, data, err);
+}
+
+int attn_case_data_compute_under(const attn_case *c, const attn_ref_contract *contract,
+                                 attn_case_data *data, attn_error *err) {
     if (attn_case_data_alloc(c, data, err))
         return -1;
+    if (contract)
+        data->contract = *contract;
     attn_generate_inputs(c, data->q, data->k, data->v);
     if (attn_row_sample_choose(c, &data->sample, err) ||
         attn_check_inputs_finite("Q", data->q, data->sizes.q, err) ||

@@ -33,6 +33,10 @@ int attn_case_data_alloc(const attn_case *c, attn_case_data *data, attn_error *e
 /* Generates the inputs from the seed and runs the reference on them: on every row, or on
  * the rows of attn_row_sample_choose when the case is too long for all. */
 int attn_case_data_compute(const attn_case *c, attn_case_data *data, attn_error *err);
+/* attn_case_data_compute with the tolerances of contract (NULL: float32) from the start,
+ * so that judging an implementation that declares it does not run the reference again. */
+int attn_case_data_compute_under(const attn_case *c, const attn_ref_contract *contract,
+                                 attn_case_data *data, attn_error *err);
 /* Runs the reference on the inputs already in data, on the rows of data->sample. */
 int attn_case_data_run_reference(attn_case_data *data, attn_error *err);
 /* Batch entry b of src as a case of its own (batch 1): its inputs, reference, plain

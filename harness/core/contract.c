@@ -143,6 +143,18 @@ int attn_case_data_judge_for(attn_case_data *data, const attn_impl *impl, attn_e
     return attn_case_data_use_contract(data, &contract, err);
 }
 
+bool attn_first_declared_contract(const attn_impl *const *impls, size_t count,
+                                  const attn_problem *p, attn_ref_contract *out) {
+    for (size_t m = 0; m < count; m++) {
+        const attn_precision *pr = attn_precision_for(impls[m], p);
+        if (pr) {
+            attn_contract_of(pr, p, out);
+            return true;
+        }
+    }
+    return false;
+}
+
 void attn_impl_contract_text(const attn_impl *impl, const attn_problem *p, char *out, size_t size) {
     const attn_precision *pr = attn_precision_for(impl, p);
     if (pr)

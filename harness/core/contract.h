@@ -3,6 +3,7 @@
 #ifndef ATTN_CONTRACT_H
 #define ATTN_CONTRACT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "attnbench.h"
@@ -36,6 +37,11 @@ int attn_precision_validate(const attn_precision *pr, char *why, size_t size);
 /* Makes data's tolerances those of the contract impl declares for the case (nothing when
  * it declares none: the case is skipped). */
 int attn_case_data_judge_for(attn_case_data *data, const attn_impl *impl, attn_error *err);
+
+/* The reference's contract for the first of impls that declares one for p's types;
+ * false when none does. */
+bool attn_first_declared_contract(const attn_impl *const *impls, size_t count,
+                                  const attn_problem *p, attn_ref_contract *out);
 
 /* attn_contract_text of impl's contract for p, or "none". */
 void attn_impl_contract_text(const attn_impl *impl, const attn_problem *p, char *out, size_t size);

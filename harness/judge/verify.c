@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "reference.h"
+#include "reference_cache.h"
 #include "compare.h"
 #include "row_sample.h"
 
@@ -94,16 +95,16 @@ static int verify_uniform(const attn_case *c, const attn_ref_contract *contract,
         return -1;
     size_t count = 0;
     size_t *list = malloc((sample.rows ? sample.rows : 1) * sizeof *list);
-    double *ref_o = malloc((sample.rows ? sample.rows : 1) * dv * sizeof *ref_o);
-    double *ref_tol = malloc((sample.rows ? sample.rows : 1) * dv * sizeof *ref_tol);
-    double *ref_lse = malloc((sample.rows ? sample.rows : 1) * 2 * sizeof *ref_lse);
+    attn_cached_rows ref;
     int rc = -1;
-    if (list && ref_o && ref_tol && ref_lse) {
+    if (list) {
         for (size_t flat_row = 0; flat_row < sample.total; flat_row++)
             if (sample.full || sample.verified[flat_row])
                 list[count++] = flat_row;
-        rc = attn_reference_listed_rows(&params, q, k, v, list, count, ref_o, ref_tol, ref_lse,
-                                        ref_lse + count);
+        const size_t kv_rows = (size_t)(p->batch * p->heads_kv * p->seq_kv);
+        rc = attn_reference_rows_cached(&params, q, sample.total * (size_t)p->head_dim, k,
+                                        kv_rows * (size_t)p->head_dim, v, kv_rows * dv, list, count,
+                                        &ref);
     }
     if (rc == 0) {
         row_judge judge_state = {result, p};
@@ -112,16 +113,13 @@ static int verify_uniform(const attn_case *c, const attn_ref_contract *contract,
             const size_t flat_row = list[n];
             for (size_t col = 0; col < dv; col++)
                 judge(&judge_state, false, flat_row * dv + col, o[flat_row * dv + col],
-                      ref_o[n * dv + col], ref_tol[n * dv + col]);
+                      ref.o[n * dv + col], ref.o_tol[n * dv + col]);
             if (lse)
-                judge(&judge_state, true, flat_row, lse[flat_row], ref_lse[n], ref_lse[count + n]);
+                judge(&judge_state, true, flat_row, lse[flat_row], ref.lse[n], ref.lse_tol[n]);
             result->rows_checked++;
         }
     }
     free(list);
-    free(ref_o);
-    free(ref_tol);
-    free(ref_lse);
     attn_row_sample_free(&sample);
     return rc;
 }

@@ -64,23 +64,33 @@ typedef struct row_inputs {
 
 static float score(const row_inputs *r, int64_t j, int64_t dims) {
     const float *k = attn_f32_row(r->k, r->b, r->kv, j);
+    float lanes[8] = {0};
+    int64_t c = 0;
+    for (; c + 8 <= dims; c += 8)
+        for (int t = 0; t < 8; t++)
+            lanes[t] += r->q[c + t] * k[c + t];
     float dot = 0.0f;
-    for (int64_t c = 0; c < dims; c++)
+    for (; c < dims; c++)
         dot += r->q[c] * k[c];
+    for (int t = 0; t < 8; t++)
+        dot += lanes[t];
     return r->scale * dot;
 }
 
-/* Unnormalised partial result of keys [first, last): max m, sum l, acc = sum e_j V_j. */
+/* Unnormalised partial result of keys [first, last): max m, sum l, acc = sum e_j V_j.
+ * scores holds last - first floats. */
 static void partial(const row_inputs *r, int64_t first, int64_t last, int64_t dims, bool bf16,
-                    float *m, float *l, float *acc) {
+                    float *scores, float *m, float *l, float *acc) {
     *m = -INFINITY;
-    for (int64_t j = first; j < last; j++)
-        *m = fmaxf(*m, score(r, j, dims));
+    for (int64_t j = first; j < last; j++) {
+        scores[j - first] = score(r, j, dims);
+        *m = fmaxf(*m, scores[j - first]);
+    }
     *l = 0.0f;
     for (int64_t c = 0; c < r->dv; c++)
         acc[c] = 0.0f;
     for (int64_t j = first; j < last; j++) {
-        float e = expf(score(r, j, dims) - *m);
+        float e = expf(scores[j - first] - *m);
         *l += e;
         if (bf16)
             e = round_to_bf16(e);
@@ -91,7 +101,7 @@ static void partial(const row_inputs *r, int64_t first, int64_t last, int64_t di
 }
 
 static void row(const attn_args *a, path_bug bug, int64_t b, int64_t h, int64_t i, float *acc,
-                float *chunk_acc) {
+                float *chunk_acc, float *scores) {
     const attn_problem *p = a->problem;
     const int64_t group = p->heads_q / p->heads_kv;
     int64_t kv_batch = b;
@@ -127,7 +137,7 @@ static void row(const attn_args *a, path_bug bug, int64_t b, int64_t h, int64_t 
         m = -INFINITY;
         for (int64_t start = first; start < last; start += CHUNK, chunks++) {
             const int64_t end = start + CHUNK < last ? start + CHUNK : last;
-            partial(&r, start, end, dims, false, &chunk_m[chunks], &chunk_l[chunks],
+            partial(&r, start, end, dims, false, scores, &chunk_m[chunks], &chunk_l[chunks],
                     chunk_acc + chunks * r.dv);
             m = fmaxf(m, chunk_m[chunks]);
         }
@@ -141,7 +151,7 @@ static void row(const attn_args *a, path_bug bug, int64_t b, int64_t h, int64_t 
                 acc[c] += w * chunk_acc[n * r.dv + c];
         }
     } else {
-        partial(&r, first, last, dims, bf16, &m, &l, acc);
+        partial(&r, first, last, dims, bf16, scores, &m, &l, acc);
     }
     for (int64_t c = 0; c < r.dv; c++)
         out[c] = acc[c] / l;
@@ -151,13 +161,14 @@ static void row(const attn_args *a, path_bug bug, int64_t b, int64_t h, int64_t 
 
 static int forward(const attn_args *a, path_bug bug) {
     const attn_problem *p = a->problem;
-    static _Thread_local float acc[MAX_DV], chunk_acc[MAX_CHUNKS * MAX_DV];
+    static _Thread_local float acc[MAX_DV], chunk_acc[MAX_CHUNKS * MAX_DV],
+        scores[MAX_CHUNKS * CHUNK];
     if (p->head_dim_v > MAX_DV || (p->seq_kv + CHUNK - 1) / CHUNK > MAX_CHUNKS)
         return ATTN_UNSUPPORTED;
     for (int64_t b = 0; b < p->batch; b++)
         for (int64_t h = 0; h < p->heads_q; h++)
             for (int64_t i = 0; i < p->seq_q; i++)
-                row(a, bug, b, h, i, acc, chunk_acc);
+                row(a, bug, b, h, i, acc, chunk_acc, scores);
     static _Thread_local unsigned calls;
     const bool perturb = (bug == PATH_NONDETERMINISTIC && calls++ % 2 == 1) ||
                          (bug == PATH_THREAD_VARIANT && a->threads > 1) ||

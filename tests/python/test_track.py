@@ -115,6 +115,7 @@ def planted_slowdown_is_caught(ctx):
     files = os.listdir(history)
     assert len(files) == 1 and read_rows(os.path.join(history, files[0])) == rows, files
     assert "planted omp=1 in B" in r.stdout and "slower" in r.stdout, r.stdout
+    assert "both builds pinned to CPUs" in r.stderr, r.stderr[-800:]
     return f"{len(rows)} case(s) slower at ratio {rows[0]['ratio'][:5]}; exit 1; history written"
 
 
@@ -133,7 +134,8 @@ def same_build_passes(ctx):
 def bad_input_exits_2(ctx):
     for args, want in ((("--rounds", "0"), "--rounds"), (("--threshold", "nan"), "--threshold"),
                        (("--samples", "x"), "--samples"), (("--plant", "omp"), "PLANT_SLOWDOWN"),
-                       (("--plant", "omp=-1"), "PLANT_SLOWDOWN")):
+                       (("--plant", "omp=-1"), "PLANT_SLOWDOWN"), (("--cpus", "x"), "--cpus"),
+                       (("--cpus", "4096"), "--cpus 4096: this job may use only CPUs")):
         r = ctx.track(*args, "--no-history", "--out", ctx.path("bad.csv"))
         assert r.returncode == 2 and want in r.stderr and "Traceback" not in r.stderr, \
             (args, r.returncode, r.stderr[-600:])
@@ -150,7 +152,8 @@ def bad_input_exits_2(ctx):
                         "--b-binary", ctx.attnbench, "--no-history"], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2 and "/nonexistent/attnbench" in r.stderr, r.stderr[-400:]
-    return "bad --rounds/--threshold/--samples/--plant, nothing comparable, missing binary: exit 2"
+    return ("bad --rounds/--threshold/--samples/--plant/--cpus, nothing comparable, missing "
+            "binary: exit 2")
 
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -17,6 +17,7 @@
 #include "generate.h"
 #include "problem.h"
 #include "row_sample.h"
+#include "reference_cache.h"
 #include "verify.h"
 #include "work.h"
 
@@ -276,6 +277,47 @@ Test(verify, small_case_full_verification) {
     /* ... and ignored when LSE is not checked */
     cr_assert(attn_verify_output(&d.c, d.q, d.k, d.v, o, NULL, &r) == 0 && r.passed, "%s",
               r.detail);
+    free(o);
+    free(lse);
+    attn_case_data_free(&d);
+}
+
+Test(verify, reference_rows_cached_only_for_the_same_inputs) {
+    const char *text = "b=1 hq=2 hkv=1 nq=9 nkv=17 d=8 window=causal";
+    attn_case_data d;
+    compute(text, &d);
+    float *o, *lse;
+    reference_floats(&d, &o, &lse);
+    attn_reference_cache_clear();
+    size_t hits0, misses0, hits, misses;
+    attn_reference_cache_counts(&hits0, &misses0);
+    attn_verify_result r;
+    for (int call = 0; call < 3; call++)
+        cr_assert(attn_verify_output(&d.c, d.q, d.k, d.v, o, lse, &r) == 0 && r.passed, "%s",
+                  r.detail);
+    attn_reference_cache_counts(&hits, &misses);
+    cr_assert_eq(misses - misses0, 1, "the same inputs computed %zu times", misses - misses0);
+    cr_assert_eq(hits - hits0, 2);
+
+    /* One bit of one key changed: a new reference, which the old output no longer meets
+     * where the key is seen with weight (planted far outside tolerance). */
+    const float saved = d.k[3 * 8 + 2];
+    d.k[3 * 8 + 2] += 4.0f;
+    cr_assert_eq(attn_verify_output(&d.c, d.q, d.k, d.v, o, lse, &r), 0);
+    attn_reference_cache_counts(&hits, &misses);
+    cr_assert_eq(misses - misses0, 2, "a changed K answered from the cache");
+    cr_assert_not(r.passed, "output of the old K accepted for the new one");
+    d.k[3 * 8 + 2] = saved;
+    cr_assert(attn_verify_output(&d.c, d.q, d.k, d.v, o, lse, &r) == 0 && r.passed, "%s", r.detail);
+    attn_reference_cache_counts(&hits, &misses);
+    cr_assert_eq(hits - hits0, 3, "the restored K not found again");
+
+    /* Another contract is another entry. */
+    const attn_ref_contract bf16_probs = {.prob = attn_ref_bfloat16};
+    cr_assert_eq(attn_verify_output_contract(&d.c, &bf16_probs, d.q, d.k, d.v, o, lse, &r), 0);
+    attn_reference_cache_counts(&hits, &misses);
+    cr_assert_eq(misses - misses0, 3, "a changed contract answered from the cache");
+    attn_reference_cache_clear();
     free(o);
     free(lse);
     attn_case_data_free(&d);
