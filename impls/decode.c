@@ -5,11 +5,13 @@
  * of once per query head; and the keys are cut into splits computed in parallel (split-KV),
  * each giving a partial maximum, sum and unnormalised output per row, combined exactly
  * afterwards through their log-sum-exp. The number of splits depends only on the
- * problem, so the result is bitwise the same for every thread count. Fewer than 16 rows
- * run with keys across lanes (simd_ops.h's decode_rows), more with rows across lanes (its
- * tile operations). K and V of other element types are read in place, a chunk of keys at
- * a time widened (exactly) into float32 rows in cache, so they are read from memory once in
- * their own size; Q and O are used through float32 copies. */
+ * sequence, so the result is bitwise the same for every thread count. Each thread computes
+ * a contiguous run of the (KV head, split) items, so K and V stream through it in address
+ * order while the keys ahead are prefetched. Fewer than 16 rows run with keys across lanes
+ * (simd_ops.h's decode_rows, which reads K and V of any element type in place, widening
+ * exactly in registers), more with rows across lanes (its tile operations, on K and V
+ * widened a chunk of keys at a time into float32 rows in cache). Q and O are used through
+ * float32 copies. */
 #include <math.h>
 #include <omp.h>
 #include <stdbool.h>
@@ -24,9 +26,11 @@
 #define ROWS ATTN_TILE_ROWS
 #define GROUP ATTN_ROW_GROUP
 #define KEY_TILE 64
-/* Keys per split at least (a multiple of KEY_TILE), and the most splits of one KV head. */
+/* Keys per split at least (a multiple of KEY_TILE), the most splits of one KV head, and the
+ * work items (KV head x split) one sequence is cut into when it has that many keys. */
 #define SPLIT_KEYS 512
 #define MAX_SPLIT_ROWS 256
+#define SEQUENCE_ITEMS 32
 #define LOG2_E 1.4426950408889634
 #define LN_2 0.6931471805599453
 
@@ -36,14 +40,20 @@ typedef struct decode_seq {
     int64_t nq, nkv, rows, splits, per_split;
 } decode_seq;
 
-/* Splits of a KV head's keys: enough to give the threads work when B x Hkv is small, with
- * at most MAX_SPLIT_ROWS partial rows per KV head; one when the group has more rows than a
- * tile (a prefill: its row tiles are work enough). They depend on the sequence alone, so
- * the result is the same for every thread count and whatever else is in the batch. */
-static int64_t split_count(int64_t rows, int64_t nkv) {
+/* Splits of a KV head's keys: enough to give the threads work when B x Hkv is small (a
+ * sequence's KV heads and splits make SEQUENCE_ITEMS items, of SPLIT_KEYS keys at least),
+ * with at most MAX_SPLIT_ROWS partial rows per KV head; one when the group has more rows than
+ * a tile (a prefill: its row tiles are work enough). No more: each split starts a stream of
+ * keys from memory the prefetches have not reached (B = 1, 8 KV heads of 32768 keys, 1
+ * thread: 64 splits of 512 keys per head, 11.0 GB/s; 4 of 8192, 13.7 GB/s). They depend on
+ * the sequence and Hkv alone, so the result is the same for every thread count and whatever else
+ * is in the batch. */
+static int64_t split_count(int64_t rows, int64_t nkv, int64_t heads_kv) {
     if (rows > ROWS)
         return 1;
     int64_t splits = (nkv + SPLIT_KEYS - 1) / SPLIT_KEYS;
+    const int64_t enough = (SEQUENCE_ITEMS + heads_kv - 1) / heads_kv;
+    splits = splits < enough ? splits : enough;
     int64_t most = MAX_SPLIT_ROWS / (rows > 0 ? rows : 1);
     if (most < 1)
         most = 1;
@@ -57,7 +67,7 @@ static void sequence_shape(const attn_args *a, int64_t b, decode_seq *s) {
     s->nq = attn_seq_q_len(a, b);
     s->nkv = attn_seq_kv_len(a, b);
     s->rows = p->heads_q / p->heads_kv * s->nq;
-    s->splits = split_count(s->rows, s->nkv);
+    s->splits = split_count(s->rows, s->nkv, p->heads_kv);
     const int64_t per = (s->nkv + s->splits - 1) / s->splits;
     s->per_split = (per + KEY_TILE - 1) / KEY_TILE * KEY_TILE;
 }
@@ -73,9 +83,9 @@ static int64_t max_blocks(const attn_problem *p) {
 
 static int64_t max_splits(const attn_problem *p) {
     if (!p->ragged)
-        return split_count(max_rows(p), p->seq_kv);
+        return split_count(max_rows(p), p->seq_kv, p->heads_kv);
     /* a sequence with one query row per head has the fewest rows and the most splits */
-    return split_count(p->heads_q / p->heads_kv, p->seq_kv);
+    return split_count(p->heads_q / p->heads_kv, p->seq_kv, p->heads_kv);
 }
 
 /* One thread's tile state, carved from its slice of the workspace. */
@@ -163,13 +173,30 @@ static bool streams_from_memory(const attn_args *a) {
     return keys * p->heads_kv * row_bytes >= STREAM_BYTES;
 }
 
+/* How far ahead of the keys being computed decode_rows prefetches, when K and V stream from
+ * memory: about 64 KiB of K and V rows (Zen 4, 1 thread, B = 1, 8 KV heads of 32768 keys,
+ * D = 128, f32: with the touch pass of stream_chunk instead, 9 GB/s; prefetching 16, 32, 64
+ * and 128 keys ahead into L2, 14, 18-19, 19-20 and 19 GB/s; into L1, 7 GB/s). A whole
+ * number of chunks, so that in pages of a multiple of DECODE_KEYS tokens the keys ahead lie
+ * in one page as the keys at hand do (elsewhere a few prefetches miss: results do not
+ * change). */
+#define PREFETCH_BYTES ((int64_t)64 << 10)
+
+static int64_t keys_ahead(const attn_args *a) {
+    const int64_t key_bytes = a->problem->head_dim * (int64_t)attn_element_size(&a->k) +
+                              a->problem->head_dim_v * (int64_t)attn_element_size(&a->v);
+    const int64_t keys = PREFETCH_BYTES / key_bytes / DECODE_KEYS * DECODE_KEYS;
+    return keys > DECODE_KEYS ? keys : DECODE_KEYS;
+}
+
 static void touch_lines(const char *row, int64_t bytes) {
     for (int64_t c = 0; c < bytes; c += 64)
         (void)*(const volatile char *)(row + c);
 }
 
-/* Before a chunk of keys [key0, stop) is computed, its float32 rows read in place are
- * touched in address order, a key's K row then its V row. The kernels read a chunk's rows
+/* For the tile operations (decode_rows prefetches the keys ahead instead: keys_ahead): before
+ * a chunk of keys [key0, stop) is computed, its float32 rows read in place are touched in
+ * address order, a key's K row then its V row. The kernels read a chunk's rows
  * interleaved (four K rows a vector at a time, V rows a quarter at a time), an order the
  * hardware prefetchers do not follow: from memory, decode read at 0.4 of the streaming
  * bandwidth. Touched first, the chunk is in L1 when it is computed (Zen 4, 1 thread, B = 1,
@@ -217,30 +244,74 @@ static chunk_rows load_chunk(const attn_args *a, const decode_tile *t, int64_t b
     return c;
 }
 
-/* Rows [row0, row0 + 64) of KV head kv's group (row r: query head kv G + r / Nq, query
- * r % Nq) of sequence b against the keys of split `split`; partial holds the group's rows. */
-static void run_split(const attn_simd_ops *ops, const attn_args *a, int64_t b, int64_t kv,
-                      const decode_seq *sq, int64_t row0, int64_t split, decode_tile *t,
-                      float *partial) {
+/* One work item: rows [row0, row0 + rows) of KV head kv's group of sequence b against the
+ * keys [k0, k1) of split `split`, of which some row sees [begin, end) (empty: begin >= end). */
+typedef struct decode_item {
+    int64_t b, kv, row0, rows, split, k0, k1, begin, end;
+    decode_seq sq;
+} decode_item;
+
+/* Item n of a problem's items (KV head, then row block, then split); false when the
+ * sequence has no such rows or split (nothing to compute, no partial results). */
+static bool item_at(const attn_args *a, int64_t n, decode_item *it) {
     const attn_problem *p = a->problem;
+    const int64_t splits = max_splits(p), blocks = max_blocks(p);
+    const int64_t bkv = n / (blocks * splits), block = n / splits % blocks;
+    it->b = bkv / p->heads_kv;
+    it->kv = bkv % p->heads_kv;
+    it->split = n % splits;
+    it->row0 = block * ROWS;
+    sequence_shape(a, it->b, &it->sq);
+    if (it->row0 >= it->sq.rows || it->split >= it->sq.splits)
+        return false;
+    const decode_seq *sq = &it->sq;
+    it->rows = sq->rows - it->row0 < ROWS ? sq->rows - it->row0 : ROWS;
+    /* the last splits may be empty: per_split is rounded up to whole key tiles */
+    it->k1 = (it->split + 1) * sq->per_split < sq->nkv ? (it->split + 1) * sq->per_split : sq->nkv;
+    it->k0 = it->split * sq->per_split < it->k1 ? it->split * sq->per_split : it->k1;
+    it->begin = sq->nkv;
+    it->end = 0;
+    for (int64_t r = 0; r < it->rows; r++) {
+        int64_t first, last;
+        attn_seq_visible_keys(p, sq->nq, sq->nkv, (it->row0 + r) % sq->nq, &first, &last);
+        first = attn_clamp_index(first, it->k0, it->k1);
+        last = attn_clamp_index(last, it->k0, it->k1);
+        if (first < last) {
+            it->begin = first < it->begin ? first : it->begin;
+            it->end = last > it->end ? last : it->end;
+        }
+    }
+    return true;
+}
+
+/* Where the prefetches of keys `ahead` of key0 of item `it` point: a row of the item's own keys,
+ * or past them, of the keys of `next`, the item the thread computes after it (NULL: none). */
+static const void *row_ahead(const attn_args *a, const attn_tensor *x, const decode_item *it,
+                             const decode_item *next, int64_t key) {
+    if (key < it->end)
+        return attn_key_row(a, x, it->b, it->kv, key);
+    key += next ? next->begin - it->end : 0;
+    return next && key < next->end ? attn_key_row(a, x, next->b, next->kv, key) : NULL;
+}
+
+/* Item `it` (its rows: query head kv G + r / Nq, query r % Nq, for row r of the group),
+ * then `next` when K and V stream from memory (its keys are prefetched as it ends); partial
+ * holds the group's rows of the item's split. */
+static void run_split(const attn_simd_ops *ops, const attn_args *a, const decode_item *it,
+                      const decode_item *next, decode_tile *t, float *partial) {
+    const attn_problem *p = a->problem;
+    const decode_seq *sq = &it->sq;
     const int64_t g_count = p->heads_q / p->heads_kv, nq = sq->nq;
-    const int64_t rows = sq->rows - row0 < ROWS ? sq->rows - row0 : ROWS;
-    const int64_t d = p->head_dim, dv = p->head_dim_v, per = sq->per_split;
-    /* the last splits may be empty: per is rounded up to whole key tiles */
-    const int64_t k1 = (split + 1) * per < sq->nkv ? (split + 1) * per : sq->nkv;
-    const int64_t k0 = split * per < k1 ? split * per : k1;
+    const int64_t b = it->b, kv = it->kv, row0 = it->row0, rows = it->rows;
+    const int64_t d = p->head_dim, dv = p->head_dim_v;
+    const int64_t begin = it->begin, end = it->end;
     const float factor = (float)(p->scale * LOG2_E);
-    int64_t begin = sq->nkv, end = 0; /* the keys some row sees in the split */
     for (int64_t r = 0; r < ROWS; r++) {
         t->first[r] = t->last[r] = 0;
         if (r < rows) {
             attn_seq_visible_keys(p, nq, sq->nkv, (row0 + r) % nq, &t->first[r], &t->last[r]);
-            t->first[r] = attn_clamp_index(t->first[r], k0, k1);
-            t->last[r] = attn_clamp_index(t->last[r], k0, k1);
-            if (t->first[r] < t->last[r]) {
-                begin = t->first[r] < begin ? t->first[r] : begin;
-                end = t->last[r] > end ? t->last[r] : end;
-            }
+            t->first[r] = attn_clamp_index(t->first[r], it->k0, it->k1);
+            t->last[r] = attn_clamp_index(t->last[r], it->k0, it->k1);
         }
         t->m[r] = -INFINITY;
         t->sum[r] = 0.0f;
@@ -258,15 +329,29 @@ static void run_split(const attn_simd_ops *ops, const attn_args *a, int64_t b, i
             t->qt[keys_across_lanes ? r * d + c : c * ROWS + r] = q ? q[c] * factor : 0.0f;
     }
     if (begin < end && keys_across_lanes) { /* a few rows: qt holds rows x D, ot rows x Dv */
+        const int64_t ahead = t->stream ? keys_ahead(a) : 0;
         for (int64_t key0 = begin; key0 < end;) {
             const int64_t stop = chunk_end(p, key0, end, DECODE_KEYS);
-            const chunk_rows c = load_chunk(a, t, b, kv, key0, stop);
+            attn_decode_keys keys = {
+                .k = attn_key_row(a, &a->k, b, kv, key0),
+                .v = attn_key_row(a, &a->v, b, kv, key0),
+                .k_stride = a->k.stride[2],
+                .v_stride = a->v.stride[2],
+                .k_type = a->k.dtype,
+                .v_type = a->v.dtype,
+                .k_wide = t->k_wide,
+                .v_wide = t->v_wide,
+            };
+            if (ahead) {
+                keys.k_ahead = row_ahead(a, &a->k, it, next, key0 + ahead);
+                keys.v_ahead = row_ahead(a, &a->v, it, next, key0 + ahead);
+            }
             for (int64_t r = 0; r < rows; r++) {
                 t->first_chunk[r] = t->first[r] - key0;
                 t->last_chunk[r] = t->last[r] - key0;
             }
-            ops->decode_rows(t->qt, rows, d, c.k, c.k_stride, c.v, c.v_stride, dv, 0, stop - key0,
-                             t->first_chunk, t->last_chunk, t->m, t->sum, t->ot);
+            ops->decode_rows(t->qt, rows, d, &keys, dv, stop - key0, t->first_chunk, t->last_chunk,
+                             t->m, t->sum, t->ot);
             key0 = stop;
         }
     } else if (begin < end) {
@@ -324,6 +409,38 @@ static void combine_row(const attn_args *a, int64_t b, int64_t kv, const decode_
             total > 0.0f ? (float)(LN_2 * ((double)top + log2((double)total))) : -INFINITY;
 }
 
+/* An item's work: its keys times its rows. */
+static int64_t item_work(const decode_item *it) {
+    return it->begin < it->end ? (it->end - it->begin) * it->rows : 0;
+}
+
+static int64_t items_work(const attn_args *a, int64_t items) {
+    int64_t total = 0;
+    decode_item it;
+    for (int64_t n = 0; n < items; n++)
+        if (item_at(a, n, &it))
+            total += item_work(&it);
+    return total;
+}
+
+/* The thread that computes item n, whose work starts `done` into `total`: the one whose
+ * equal share of the work holds the item's middle (by count when there is no work), so each
+ * thread's items are contiguous. */
+static int owner_of(int64_t done, int64_t work, int64_t total, int64_t n, int64_t items,
+                    int threads) {
+    const double at = total > 0 ? ((double)done + 0.5 * (double)work) / (double)total
+                                : ((double)n + 0.5) / (double)items;
+    const int owner = (int)(at * threads);
+    return owner < threads ? owner : threads - 1;
+}
+
+static float *partial_rows(const attn_args *a, float *partials, size_t per_head,
+                           const decode_item *it) {
+    const attn_problem *p = a->problem;
+    return partials + (size_t)(it->b * p->heads_kv + it->kv) * per_head +
+           (size_t)(it->split * it->sq.rows * (p->head_dim_v + 2));
+}
+
 static void decode_f32(const attn_args *a) {
     const attn_problem *p = a->problem;
     const attn_simd_ops *ops = attn_simd_ops_select();
@@ -339,18 +456,36 @@ static void decode_f32(const attn_args *a) {
         decode_tile t;
         carve(p, (char *)a->workspace + (size_t)omp_get_thread_num() * slice, &t);
         t.stream = stream;
-#pragma omp for schedule(dynamic, 1)
+        /* each thread a contiguous run of items, of about equal work: K and V stream in
+         * through one thread's items in address order, the prefetches running on from one
+         * item into the next (B = 1 and 4, 8 KV heads of 32768 keys, 1 thread: 0.57-0.72 of
+         * the bandwidth roof with items handed out one at a time, 0.66-0.77 so) */
+        const int64_t total = items_work(a, items);
+        const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+        decode_item item, pending;
+        bool waiting = false;
+        int64_t done = 0;
         for (int64_t n = 0; n < items; n++) {
-            const int64_t bkv = n / (blocks * splits), block = n / splits % blocks;
-            const int64_t split = n % splits, b = bkv / p->heads_kv;
-            decode_seq sq;
-            sequence_shape(a, b, &sq);
-            if (block * ROWS >= sq.rows || split >= sq.splits)
+            if (!item_at(a, n, &item))
                 continue;
-            run_split(ops, a, b, bkv % p->heads_kv, &sq, block * ROWS, split, &t,
-                      partials + (size_t)bkv * per_head +
-                          (size_t)(split * sq.rows * (p->head_dim_v + 2)));
+            const int64_t work = item_work(&item);
+            const int owner = owner_of(done, work, total, n, items, threads);
+            done += work;
+            if (owner != thread)
+                continue;
+            if (work == 0) { /* no keys to read: only its partial rows to write */
+                run_split(ops, a, &item, NULL, &t, partial_rows(a, partials, per_head, &item));
+                continue;
+            }
+            if (waiting)
+                run_split(ops, a, &pending, &item, &t,
+                          partial_rows(a, partials, per_head, &pending));
+            pending = item;
+            waiting = true;
         }
+        if (waiting)
+            run_split(ops, a, &pending, NULL, &t, partial_rows(a, partials, per_head, &pending));
+#pragma omp barrier
 #pragma omp for schedule(static)
         for (int64_t n = 0; n < heads * rows; n++) {
             const int64_t bkv = n / rows, b = bkv / p->heads_kv;

@@ -13,7 +13,8 @@ const attn_simd_ops *attn_simd_ops_select(void) {
     if (portable_forced())
         return &attn_simd_ops_portable;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    if (attn_simd_ops_avx512 && __builtin_cpu_supports("avx512f"))
+    if (attn_simd_ops_avx512 && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
         return attn_simd_ops_avx512;
 #endif
     return &attn_simd_ops_portable;

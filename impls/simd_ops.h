@@ -33,6 +33,19 @@
 
 #define ATTN_INTERNAL __attribute__((visibility("hidden")))
 
+/* The keys of one decode_rows call: their K and V rows, of elements of their own type
+ * (attn_element_type), read in place. The rows of the keys `ahead` of them, at the same
+ * strides, are prefetched as they are read (NULL: none), so that a cache streamed from memory
+ * arrives while the keys before it are computed. A table that widens to float32 before
+ * computing may use k_wide and v_wide, DECODE_KEYS x d and x dv floats. */
+typedef struct attn_decode_keys {
+    const void *k, *v;
+    int64_t k_stride, v_stride; /* elements from one key's row to the next */
+    int32_t k_type, v_type;
+    const void *k_ahead, *v_ahead;
+    float *k_wide, *v_wide;
+} attn_decode_keys;
+
 typedef struct attn_simd_ops {
     const char *name;
     /* qt[c][r] = q[r][c] * factor for r < rows (<= ATTN_TILE_ROWS), 0 for the rows
@@ -71,17 +84,17 @@ typedef struct attn_simd_ops {
     float (*row_max)(const float *x, int64_t n);
     float (*row_exp2)(float *x, int64_t n, float shift);
     /* For decode steps, keys across lanes: the online softmax of rows (few) query rows
-     * over keys [j0, j0 + key_count) of k and v (key_count <= DECODE_KEYS), row r restricted to
-     * [first[r], last[r]) (absolute key indices). Row r of qs (d elements, already in log2 units:
-     * times scale
-     * * log2(e)) is at qs + r * d; its running maximum m[r], sum sum[r] and unnormalised
-     * output o + r * dv are updated as by softmax_step and accumulate. */
-    void (*decode_rows)(const float *qs, int64_t rows, int64_t d, const float *k, int64_t k_stride,
-                        const float *v, int64_t v_stride, int64_t dv, int64_t j0, int64_t key_count,
-                        const int64_t *first, const int64_t *last, float *m, float *sum, float *o);
+     * over the key_count (<= DECODE_KEYS) keys of `keys`, row r restricted to keys
+     * [first[r], last[r]) (indices relative to the call's first key). Row r of qs (d
+     * elements, already in log2 units: times scale * log2(e)) is at qs + r * d; its running
+     * maximum m[r], sum sum[r] and unnormalised output o + r * dv are updated as by
+     * softmax_step and accumulate. */
+    void (*decode_rows)(const float *qs, int64_t rows, int64_t d, const attn_decode_keys *keys,
+                        int64_t dv, int64_t key_count, const int64_t *first, const int64_t *last,
+                        float *m, float *sum, float *o);
 } attn_simd_ops;
 
-/* The table this process uses: AVX-512 when the CPU supports it, unless the environment
+/* The table this process uses: AVX-512 when the CPU has AVX512F, BW and VL, unless the environment
  * sets ATTNBENCH_NO_SIMD to a value other than "0" (to test the portable path). */
 ATTN_INTERNAL const attn_simd_ops *attn_simd_ops_select(void);
 

@@ -8,6 +8,9 @@
 
 #include <immintrin.h>
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "attnbench.h"
 
 #define AVX512 __attribute__((target("avx512f,fma")))
 #define INLINE static inline __attribute__((always_inline))
@@ -348,20 +351,50 @@ AVX512 static inline __m512 sum8(__m512 v0, __m512 v1, __m512 v2, __m512 v3, __m
     return _mm512_permutexvar_ps(order, t0);
 }
 
-/* Scores of up to four rows (q0..q3, d floats each) against four keys (k0..k3): lanes
- * 4 r + j of the result hold row r, key j, for rows 0 and 1 (lo) and 2 and 3 (hi). */
-AVX512 INLINE void scores4x4(const float *q0, const float *q1, const float *q2, const float *q3,
-                             const float *k0, const float *k1, const float *k2, const float *k3,
-                             int64_t d, __mmask16 d_tail, __m512 *lo, __m512 *hi) {
+/* The decode kernels read K and V in their own element type (widened exactly in registers)
+ * and need 16-bit masked loads: AVX512BW and VL besides F (simd_ops.c checks for them). */
+#define AVX512BW __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
+
+/* Elements [i, i + 16) of a row of elements of type `type` (a constant where it is inlined)
+ * as floats, the lanes outside `lanes` 0. */
+AVX512BW INLINE __m512 load_widened(const void *row, int64_t i, __mmask16 lanes, int type) {
+    if (type == ATTN_F32)
+        return _mm512_maskz_loadu_ps(lanes, (const float *)row + i);
+    const __m256i half = _mm256_maskz_loadu_epi16(lanes, (const uint16_t *)row + i);
+    if (type == ATTN_F16)
+        return _mm512_cvtph_ps(half);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(half), 16));
+}
+
+static inline int element_bytes(int type) {
+    return type == ATTN_F32 ? 4 : 2;
+}
+
+/* Prefetches into L2 the cache lines of `bytes` bytes at `at` (a constant count: unrolled). */
+INLINE void prefetch_lines(const char *at, int bytes) {
+    for (int b = 0; b < bytes; b += 64)
+        _mm_prefetch(at + b, _MM_HINT_T1);
+}
+
+/* Scores of up to four rows (q0..q3, d floats each) against four keys (k0..k3, elements of
+ * type `type`): lanes 4 r + j of the result hold row r, key j, for rows 0 and 1 (lo) and 2
+ * and 3 (hi). With `ahead` nonzero, the keys' rows `ahead` bytes further are prefetched. */
+AVX512BW INLINE void scores4x4(const float *q0, const float *q1, const float *q2, const float *q3,
+                               const char *const key[4], int type, ptrdiff_t ahead, int64_t d,
+                               __mmask16 d_tail, __m512 *lo, __m512 *hi) {
     __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00,
            a12 = a00, a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00,
            a32 = a00, a33 = a00;
+    const int size = element_bytes(type);
     for (int64_t c = 0; c < d; c += 16) {
+        if (ahead && (c * size) % 64 == 0)
+            for (int j = 0; j < 4; j++)
+                _mm_prefetch(key[j] + c * size + ahead, _MM_HINT_T1);
         const __mmask16 lanes = c + 16 <= d ? (__mmask16)0xFFFF : d_tail;
-        const __m512 x0 = _mm512_maskz_loadu_ps(lanes, k0 + c),
-                     x1 = _mm512_maskz_loadu_ps(lanes, k1 + c);
-        const __m512 x2 = _mm512_maskz_loadu_ps(lanes, k2 + c),
-                     x3 = _mm512_maskz_loadu_ps(lanes, k3 + c);
+        const __m512 x0 = load_widened(key[0], c, lanes, type),
+                     x1 = load_widened(key[1], c, lanes, type);
+        const __m512 x2 = load_widened(key[2], c, lanes, type),
+                     x3 = load_widened(key[3], c, lanes, type);
         __m512 y = _mm512_maskz_loadu_ps(lanes, q0 + c);
         a00 = _mm512_fmadd_ps(y, x0, a00);
         a01 = _mm512_fmadd_ps(y, x1, a01);
@@ -388,9 +421,10 @@ AVX512 INLINE void scores4x4(const float *q0, const float *q1, const float *q2, 
 }
 
 /* out[r][c0, c0 + 64) = rescale[r] out[r] + sum over the n keys of p[r][j] V[j], for the
- * columns in the four masks. Not inlined, and the 16 accumulators are named variables: an
- * array of them, or this loop inside avx512_decode_rows, made gcc keep the V vectors on the
- * stack (a store and four reloads per vector; a third slower from cache). */
+ * columns in the four masks; V's rows are elements of type `type`, `stride` bytes apart. The
+ * 16 accumulators are named variables: an array of them, or this loop inside the decode
+ * loop, made gcc keep the V vectors on the stack (a store and four reloads per vector; a
+ * third slower from cache). */
 #define ACC_LOAD(r, t, m)                                                                          \
     __m512 x##r##t = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, out[r] + c0 + 16 * (t)),               \
                                    _mm512_set1_ps(rescale[r]))
@@ -409,10 +443,10 @@ AVX512 INLINE void scores4x4(const float *q0, const float *q1, const float *q2, 
         _mm512_mask_storeu_ps(out[r] + c0 + 32, m2, x##r##2);                                      \
         _mm512_mask_storeu_ps(out[r] + c0 + 48, m3, x##r##3);                                      \
     } while (0)
-AVX512 NOINLINE void accumulate4x64(float *const out[4], int64_t c0, const float *value,
-                                    int64_t v_stride, int n, const float p[4][DECODE_KEYS],
-                                    const float rescale[4], __mmask16 m0, __mmask16 m1,
-                                    __mmask16 m2, __mmask16 m3) {
+AVX512BW INLINE void accumulate4x64(float *const out[4], int64_t c0, const char *value,
+                                    int64_t stride, int type, ptrdiff_t ahead, int n,
+                                    const float p[4][DECODE_KEYS], const float rescale[4],
+                                    __mmask16 m0, __mmask16 m1, __mmask16 m2, __mmask16 m3) {
     ACC_LOAD(0, 0, m0);
     ACC_LOAD(0, 1, m1);
     ACC_LOAD(0, 2, m2);
@@ -429,11 +463,13 @@ AVX512 NOINLINE void accumulate4x64(float *const out[4], int64_t c0, const float
     ACC_LOAD(3, 1, m1);
     ACC_LOAD(3, 2, m2);
     ACC_LOAD(3, 3, m3);
-    for (int j = 0; j < n; j++, value += v_stride) {
-        const __m512 y0 = _mm512_maskz_loadu_ps(m0, value);
-        const __m512 y1 = _mm512_maskz_loadu_ps(m1, value + 16);
-        const __m512 y2 = _mm512_maskz_loadu_ps(m2, value + 32);
-        const __m512 y3 = _mm512_maskz_loadu_ps(m3, value + 48);
+    for (int j = 0; j < n; j++, value += stride) {
+        if (ahead)
+            prefetch_lines(value + ahead, 64 * element_bytes(type));
+        const __m512 y0 = load_widened(value, 0, m0, type);
+        const __m512 y1 = load_widened(value, 16, m1, type);
+        const __m512 y2 = load_widened(value, 32, m2, type);
+        const __m512 y3 = load_widened(value, 48, m3, type);
         ACC_ROW(0);
         ACC_ROW(1);
         ACC_ROW(2);
@@ -449,56 +485,102 @@ AVX512 NOINLINE void accumulate4x64(float *const out[4], int64_t c0, const float
 #undef ACC_ROW
 #undef ACC_STORE
 
+/* One not-inlined copy of accumulate4x64 per element type of V. */
+#define ACCUMULATE_FOR(name, type)                                                                 \
+    AVX512BW NOINLINE void name(float *const out[4], int64_t c0, const char *value,                \
+                                int64_t stride, ptrdiff_t ahead, int n,                            \
+                                const float p[4][DECODE_KEYS], const float rescale[4],             \
+                                __mmask16 m0, __mmask16 m1, __mmask16 m2, __mmask16 m3) {          \
+        accumulate4x64(out, c0, value, stride, type, ahead, n, p, rescale, m0, m1, m2, m3);        \
+    }
+ACCUMULATE_FOR(accumulate4x64_f32, ATTN_F32)
+ACCUMULATE_FOR(accumulate4x64_bf16, ATTN_BF16)
+ACCUMULATE_FOR(accumulate4x64_f16, ATTN_F16)
+#undef ACCUMULATE_FOR
+
+typedef void (*accumulate4x64_fn)(float *const out[4], int64_t c0, const char *value,
+                                  int64_t stride, ptrdiff_t ahead, int n,
+                                  const float p[4][DECODE_KEYS], const float rescale[4],
+                                  __mmask16 m0, __mmask16 m1, __mmask16 m2, __mmask16 m3);
+
+static accumulate4x64_fn accumulate_for(int type) {
+    return type == ATTN_BF16  ? accumulate4x64_bf16
+           : type == ATTN_F16 ? accumulate4x64_f16
+                              : accumulate4x64_f32;
+}
+
+/* The scores of two rows against 16 keys as one vector each, from four blocks of four keys:
+ * lanes 0-3 of block b hold the first row's keys 4 b .. 4 b + 3, lanes 4-7 the second's. */
+AVX512 INLINE void rows_of_scores(const __m512 block[4], __m512 *first, __m512 *second) {
+    const __m512i pair = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+    /* [b0 row 1, b1 row 1, b0 row 2, b1 row 2], likewise for blocks 2 and 3 */
+    const __m512 low = _mm512_permutex2var_ps(block[0], pair, block[1]);
+    const __m512 high = _mm512_permutex2var_ps(block[2], pair, block[3]);
+    *first = _mm512_shuffle_f32x4(low, high, 0x44);
+    *second = _mm512_shuffle_f32x4(low, high, 0xEE);
+}
+
 /* Rows in groups of four: each group reads a chunk's K and V rows once for all its rows
  * (scores4x4, then one pass over V), so a few rows cost few loads per key. A group with
  * fewer rows repeats its last one, and a chunk with fewer keys its last key; the copies'
- * results are dropped, so the loops have no branches that would spill accumulators. */
-AVX512 static void avx512_decode_rows(const float *qs, int64_t rows, int64_t d, const float *k,
-                                      int64_t k_stride, const float *v, int64_t v_stride,
-                                      int64_t dv, int64_t j0, int64_t key_count,
-                                      const int64_t *first, const int64_t *last, float *m,
-                                      float *sum, float *o) {
+ * results are dropped, so the loops have no branches that would spill accumulators. K's
+ * element type is `k_type`, a constant in each of the copies below. The keys ahead are
+ * prefetched by the first group only (the others read the same rows again from cache). */
+AVX512BW INLINE void decode_rows_of(const float *qs, int64_t rows, int64_t d,
+                                    const attn_decode_keys *keys, int k_type, int64_t dv,
+                                    int64_t key_count, const int64_t *first, const int64_t *last,
+                                    float *m, float *sum, float *o) {
     const __mmask16 d_tail = first_lanes(d % 16), dv_tail = first_lanes(dv % 16);
     const __m512 minus_inf = _mm512_set1_ps(-__builtin_inff());
     const int n = (int)key_count;
     const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const int64_t k_step = keys->k_stride * element_bytes(k_type);
+    const int64_t v_step = keys->v_stride * element_bytes(keys->v_type);
+    const char *k = keys->k, *v = keys->v;
+    const ptrdiff_t k_ahead = keys->k_ahead ? (const char *)keys->k_ahead - k : 0;
+    const ptrdiff_t v_ahead = keys->v_ahead ? (const char *)keys->v_ahead - v : 0;
+    const accumulate4x64_fn accumulate = accumulate_for(keys->v_type);
     for (int64_t r0 = 0; r0 < rows; r0 += 4) {
         const int group = rows - r0 < 4 ? (int)(rows - r0) : 4;
         const float *q[4];
         for (int r = 0; r < 4; r++)
             q[r] = qs + (r0 + (r < group ? r : group - 1)) * d;
-        float s[4][DECODE_KEYS];
-        for (int kb = 0; kb < n; kb += 4) {
-            const float *key[4];
+        /* the scores of keys 4 b .. 4 b + 3 (lo[b], hi[b]), then as one vector per row */
+        __m512 lo[4], hi[4], s[4];
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; b++) {
+            if (b > 0 && 4 * b >= n) {
+                lo[b] = lo[b - 1];
+                hi[b] = hi[b - 1];
+                continue;
+            }
+            const char *key[4];
             for (int j = 0; j < 4; j++)
-                key[j] = k + (j0 + (kb + j < n ? kb + j : n - 1)) * k_stride;
-            __m512 lo, hi;
-            scores4x4(q[0], q[1], q[2], q[3], key[0], key[1], key[2], key[3], d, d_tail, &lo, &hi);
-            float lanes[16];
-            _mm256_storeu_ps(lanes, _mm512_castps512_ps256(lo));
-            _mm256_storeu_ps(lanes + 8, _mm512_castps512_ps256(hi));
-            for (int r = 0; r < 4; r++)
-                for (int j = 0; j < 4; j++)
-                    s[r][kb + j] = lanes[4 * r + j];
+                key[j] = k + (4 * b + j < n ? 4 * b + j : n - 1) * k_step;
+            scores4x4(q[0], q[1], q[2], q[3], key, k_type, r0 == 0 ? k_ahead : 0, d, d_tail, &lo[b],
+                      &hi[b]);
         }
+        rows_of_scores(lo, &s[0], &s[1]);
+        rows_of_scores(hi, &s[2], &s[3]);
         float p[4][DECODE_KEYS], rescale[4] = {1, 1, 1, 1};
         bool seen[4] = {false, false, false, false};
         for (int r = 0; r < 4; r++)
             _mm512_storeu_ps(p[r], _mm512_setzero_ps());
         for (int r = 0; r < group; r++) {
             const int64_t row = r0 + r;
-            const int64_t a = first[row] > j0 ? first[row] - j0 : 0;
-            const int64_t b = last[row] < j0 + n ? last[row] - j0 : n;
-            const __mmask16 keys = _mm512_cmpge_epi32_mask(lane, _mm512_set1_epi32((int)a)) &
-                                   _mm512_cmplt_epi32_mask(lane, _mm512_set1_epi32((int)b));
-            const __m512 scores = _mm512_mask_loadu_ps(minus_inf, keys, s[r]);
+            const int64_t a = first[row] > 0 ? first[row] : 0;
+            const int64_t b = last[row] < n ? last[row] : n;
+            const __mmask16 visible = _mm512_cmpge_epi32_mask(lane, _mm512_set1_epi32((int)a)) &
+                                      _mm512_cmplt_epi32_mask(lane, _mm512_set1_epi32((int)b));
+            const __m512 scores = _mm512_mask_mov_ps(minus_inf, visible, s[r]);
             if (a >= b)
                 continue;
             seen[r] = true;
             const float block_max = _mm512_reduce_max_ps(scores);
             const float top = block_max > m[row] ? block_max : m[row];
             const __m512 shift = _mm512_set1_ps(top);
-            const __m512 weights = _mm512_maskz_mov_ps(keys, exp2_ps(_mm512_sub_ps(scores, shift)));
+            const __m512 weights =
+                _mm512_maskz_mov_ps(visible, exp2_ps(_mm512_sub_ps(scores, shift)));
             rescale[r] = _mm512_cvtss_f32(exp2_ps(_mm512_sub_ps(_mm512_set1_ps(m[row]), shift)));
             sum[row] = sum[row] * rescale[r] + _mm512_reduce_add_ps(weights);
             m[row] = top;
@@ -509,22 +591,36 @@ AVX512 static void avx512_decode_rows(const float *qs, int64_t rows, int64_t d, 
         float *out[4];
         for (int r = 0; r < 4; r++)
             out[r] = o + (r0 + (r < group ? r : group - 1)) * dv;
+        const ptrdiff_t ahead = r0 == 0 ? v_ahead : 0;
+        const int64_t v_size = element_bytes(keys->v_type);
         /* 64 output columns (four vectors) at a time: each V row is read 256 bytes at a
          * time, in order, rather than one vector from each of 16 rows 512 bytes apart */
         int64_t c0 = 0;
         for (; c0 + 64 <= dv; c0 += 64)
-            accumulate4x64(out, c0, v + j0 * v_stride + c0, v_stride, n, p, rescale, 0xFFFF, 0xFFFF,
-                           0xFFFF, 0xFFFF);
+            accumulate(out, c0, v + c0 * v_size, v_step, ahead, n, p, rescale, 0xFFFF, 0xFFFF,
+                       0xFFFF, 0xFFFF);
         if (c0 < dv) {
             __mmask16 lanes[4];
             for (int t = 0; t < 4; t++) {
                 const int64_t c = c0 + 16 * t;
                 lanes[t] = c + 16 <= dv ? (__mmask16)0xFFFF : c < dv ? dv_tail : 0;
             }
-            accumulate4x64(out, c0, v + j0 * v_stride + c0, v_stride, n, p, rescale, lanes[0],
-                           lanes[1], lanes[2], lanes[3]);
+            accumulate(out, c0, v + c0 * v_size, v_step, ahead, n, p, rescale, lanes[0], lanes[1],
+                       lanes[2], lanes[3]);
         }
     }
+}
+
+AVX512BW static void avx512_decode_rows(const float *qs, int64_t rows, int64_t d,
+                                        const attn_decode_keys *keys, int64_t dv, int64_t key_count,
+                                        const int64_t *first, const int64_t *last, float *m,
+                                        float *sum, float *o) {
+    if (keys->k_type == ATTN_BF16)
+        decode_rows_of(qs, rows, d, keys, ATTN_BF16, dv, key_count, first, last, m, sum, o);
+    else if (keys->k_type == ATTN_F16)
+        decode_rows_of(qs, rows, d, keys, ATTN_F16, dv, key_count, first, last, m, sum, o);
+    else
+        decode_rows_of(qs, rows, d, keys, ATTN_F32, dv, key_count, first, last, m, sum, o);
 }
 
 static const attn_simd_ops avx512_ops = {

@@ -3,6 +3,9 @@
  * reference the AVX-512 table must agree with, and the path ATTNBENCH_NO_SIMD=1 forces. */
 #include "simd_ops.h"
 
+#include "attnbench.h"
+#include "f32_views.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -110,13 +113,26 @@ static float portable_row_exp2(float *x, int64_t n, float shift) {
     return total;
 }
 
-static void portable_decode_rows(const float *qs, int64_t rows, int64_t d, const float *k,
-                                 int64_t k_stride, const float *v, int64_t v_stride, int64_t dv,
-                                 int64_t j0, int64_t key_count, const int64_t *first,
-                                 const int64_t *last, float *m, float *sum, float *o) {
+/* The keys' rows as float32: in place, or widened into the scratch the caller gives. */
+static const float *float_rows(const void *rows, int32_t type, int64_t *stride, int64_t count,
+                               int64_t width, float *wide) {
+    if (type == ATTN_F32)
+        return rows;
+    attn_widen_rows(type, rows, *stride, count, width, wide);
+    *stride = width;
+    return wide;
+}
+
+static void portable_decode_rows(const float *qs, int64_t rows, int64_t d,
+                                 const attn_decode_keys *keys, int64_t dv, int64_t key_count,
+                                 const int64_t *first, const int64_t *last, float *m, float *sum,
+                                 float *o) {
+    int64_t k_stride = keys->k_stride, v_stride = keys->v_stride;
+    const float *k = float_rows(keys->k, keys->k_type, &k_stride, key_count, d, keys->k_wide);
+    const float *v = float_rows(keys->v, keys->v_type, &v_stride, key_count, dv, keys->v_wide);
     for (int64_t r = 0; r < rows; r++) {
-        const int64_t a = first[r] > j0 ? first[r] : j0;
-        const int64_t b = last[r] < j0 + key_count ? last[r] : j0 + key_count;
+        const int64_t a = first[r] > 0 ? first[r] : 0;
+        const int64_t b = last[r] < key_count ? last[r] : key_count;
         if (a >= b)
             continue;
         float s[DECODE_KEYS], top = m[r];

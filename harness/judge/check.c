@@ -272,14 +272,21 @@ static int thread_calls(const attn_impl *impl, const attn_case_data *data, attn_
     return 0;
 }
 
-/* Prepares a stage for data in layout at the implementation's sizes for threads. */
+/* Prepares a stage for data in layout with the largest workspace the implementation asks for
+ * at threads and at each of the `count` other thread counts. */
 static int open_stage(const attn_impl *impl, const attn_case_data *data, attn_layout layout,
-                      int threads, attn_stage *stage, attn_check_result *result) {
-    size_t workspace = 0, allocated = 0;
-    char why[768];
-    if (attn_run_sizes(impl, &data->c.problem, threads, &workspace, &allocated, why, sizeof why)) {
-        set_reason(result, ATTN_STATUS_ERROR, "", why);
-        return -1;
+                      int threads, const int *others, size_t count, attn_stage *stage,
+                      attn_check_result *result) {
+    size_t workspace = 0;
+    for (size_t n = 0; n <= count; n++) {
+        size_t needed = 0, allocated = 0;
+        char why[768];
+        if (attn_run_sizes(impl, &data->c.problem, n < count ? others[n] : threads, &needed,
+                           &allocated, why, sizeof why)) {
+            set_reason(result, ATTN_STATUS_ERROR, "", why);
+            return -1;
+        }
+        workspace = needed > workspace ? needed : workspace;
     }
     attn_error err = {0};
     if (attn_stage_create(stage, &data->c.problem, data->c.problem.ragged ? &data->serving : NULL,
@@ -312,7 +319,7 @@ static int batch_calls(const attn_impl *impl, const attn_case_data *data, attn_l
         int rc = -1;
         if (!o || !lse)
             set_reason(result, ATTN_STATUS_ERROR, prefix, "out of memory");
-        else if (open_stage(impl, &one, layout, plan->threads, &stage, result) == 0) {
+        else if (open_stage(impl, &one, layout, plan->threads, NULL, 0, &stage, result) == 0) {
             rc = run_and_judge(impl, &one, &stage, plan->threads, has_lse, prefix, o, lse, result);
             char where[256];
             attn_sequence_offsets at = {.o = (size_t)b * one.sizes.o,
@@ -361,7 +368,8 @@ void attn_check_case_plan(const attn_impl *impl, const attn_case_data *data, att
         free(lse);
         return;
     }
-    if (open_stage(impl, data, layout, threads, &stage, result)) {
+    if (open_stage(impl, data, layout, threads, plan->other_threads, plan->other_thread_count,
+                   &stage, result)) {
         free(o);
         free(lse);
         return;
