@@ -451,6 +451,7 @@ static void decode_f32(const attn_args *a) {
     float *partials = (float *)((char *)a->workspace + (size_t)a->threads * slice);
     const size_t per_head = (size_t)(splits * rows * (p->head_dim_v + 2));
     const bool stream = streams_from_memory(a);
+    const int64_t total = items_work(a, items); /* once: every thread partitions by it */
 #pragma omp parallel num_threads(a->threads)
     {
         decode_tile t;
@@ -460,7 +461,6 @@ static void decode_f32(const attn_args *a) {
          * through one thread's items in address order, the prefetches running on from one
          * item into the next (B = 1 and 4, 8 KV heads of 32768 keys, 1 thread: 0.57-0.72 of
          * the bandwidth roof with items handed out one at a time, 0.66-0.77 so) */
-        const int64_t total = items_work(a, items);
         const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
         decode_item item, pending;
         bool waiting = false;
